@@ -1,0 +1,1 @@
+"""Built-in CLI subcommands, one per module."""
