@@ -44,7 +44,7 @@ def build(node: DictConfig, **runtime: Any) -> Any:
 
 
 def build_reward_terms(reward: DictConfig) -> dict[str, tuple[RewardTerm, float]]:
-    """Build every term under ``reward.terms``; return ``{name: (term, weight)}`` in config order."""
+    """Build every term under ``reward.terms``; return ``{name: (term, weight)}`` in order."""
     terms: dict[str, tuple[RewardTerm, float]] = {}
     for name, node in (reward.get("terms") or {}).items():
         params = OmegaConf.to_container(node, resolve=True)

@@ -39,7 +39,7 @@ class CommandTable:
         self._commands: dict[str, Command] = {}
         self.current_plugin = "orchestrl"
 
-    def add(self, name: str, handler: Handler, *, help: str = "") -> None:  # noqa: A002
+    def add(self, name: str, handler: Handler, *, help: str = "") -> None:
         """Add a subcommand; a name already taken is an error naming both plugins."""
         if name in self._commands:
             other = self._commands[name].plugin
@@ -57,7 +57,7 @@ class CommandTable:
             available = ", ".join(sorted(self._commands))
             raise OrchestrlError(f"unknown command '{name}'; available: {available}") from None
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self):
         return iter(self._commands[n] for n in sorted(self._commands))
 
 
@@ -84,7 +84,7 @@ def split_overrides(argv: Sequence[str]) -> tuple[list[str], bool]:
 
 
 def validate_overrides(overrides: Sequence[str], *, config_name: str = "config") -> None:
-    """Compose the config with every value of every override; raise ConfigError on the first bad one.
+    """Compose with every value of every override; raise ConfigError on the first bad one.
 
     Sweep overrides (``a=1,2``, ``range(3)``) are expanded one value at a time, with the other
     overrides at their first value, so each swept value is checked once.
@@ -109,7 +109,7 @@ def validate_overrides(overrides: Sequence[str], *, config_name: str = "config")
     combos = {tuple(firsts)}
     for i, values in enumerate(choices):
         for value in values[1:]:
-            combos.add(tuple(firsts[:i] + [value] + firsts[i + 1 :]))
+            combos.add((*firsts[:i], value, *firsts[i + 1 :]))
     for combo in sorted(combos):
         compose(list(combo), config_name=config_name)
 

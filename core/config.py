@@ -43,7 +43,13 @@ def compose(overrides: Sequence[str] = (), *, config_name: str = "config") -> Di
 
 
 def as_config_error(exc: BaseException) -> ConfigError:
-    """Condense a Hydra or OmegaConf composition error into one lower-case line."""
+    """Condense a Hydra or OmegaConf composition error into one lower-case line.
+
+    An unknown choice of a config group reads ``unknown reward 'nope'; available: a, b``.
+    """
+    unknown = _unknown_choice(exc)
+    if unknown is not None:
+        return unknown
     parts = []
     seen = set()
     current: BaseException | None = exc
@@ -59,7 +65,31 @@ def as_config_error(exc: BaseException) -> ConfigError:
 
 def _first_line(exc: BaseException) -> str:
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    lines = [ln for ln in lines if not ln.startswith(("full_key:", "object_type=", "reference_type="))]
+    noise = ("full_key:", "object_type=", "reference_type=")
+    lines = [ln for ln in lines if not ln.startswith(noise)]
     if not lines:
         return ""
-    return lines[0].rstrip(".") if len(lines) == 1 else f"{lines[0].rstrip('.')} ({lines[-1].rstrip('.')})"
+    first, last = lines[0].rstrip("."), lines[-1].rstrip(".")
+    return first if len(lines) == 1 else f"{first} ({last})"
+
+
+def _unknown_choice(exc: BaseException) -> ConfigError | None:
+    from hydra.errors import MissingConfigException
+
+    if not isinstance(exc, MissingConfigException) or not exc.missing_cfg_file:
+        return None
+    group, _, name = exc.missing_cfg_file.rpartition("/")
+    if not group:
+        return None
+    options = exc.options if exc.options is not None else _group_options(group)
+    available = ", ".join(sorted(options)) or "none"
+    return ConfigError(f"unknown {group} '{name}'; available: {available}")
+
+
+def _group_options(group: str) -> list[str]:
+    from hydra.core.global_hydra import GlobalHydra
+
+    hydra = GlobalHydra.instance().hydra
+    if hydra is None:
+        return []
+    return hydra.config_loader.get_group_options(group)

@@ -74,7 +74,7 @@ class PluginHost:
             self._register_module(module_path)
         if autoload:
             self._load_entry_points()
-        self.pm.check_pending()
+        self._check_pending()
         store = config_store if config_store is not None else ConfigStore.instance()
         self.registries: dict[str, Registry] = {}
         for kind in KINDS.values():
@@ -140,9 +140,16 @@ class PluginHost:
         except pluggy.PluginValidationError as exc:
             raise PluginError(f"plugin {self.describe(name)} is invalid: {_one_line(exc)}") from exc
 
+    def _check_pending(self) -> None:
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = self.pm.get_name(exc.plugin) or str(exc.plugin)
+            raise PluginError(f"plugin {self.describe(name)} is invalid: {_one_line(exc)}") from exc
+
     def _call_each(self, hook_name: str, **kwargs: object) -> None:
         hook = getattr(self.pm.hook, hook_name)
-        registry = kwargs.get("registry") or kwargs.get("commands")
+        registry = kwargs["registry"] if "registry" in kwargs else kwargs.get("commands")
         for impl in hook.get_hookimpls():  # registration order
             if registry is not None:
                 registry.current_plugin = impl.plugin_name

@@ -38,7 +38,9 @@ def hydra_state() -> Iterator[None]:
     """Restore Hydra's ConfigStore and global state and the process-wide host after the test."""
     from hydra.core.config_store import ConfigStore
     from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.plugins import Plugins
 
+    Plugins.instance()  # registers Hydra's own configs once, before the snapshot
     store = ConfigStore.instance()
     saved_repo = copy.deepcopy(store.repo)
     saved_host = host_module._HOST
@@ -63,7 +65,9 @@ def plugin_host_factory(hydra_state: None) -> Callable[..., host_module.PluginHo
 
 
 @pytest.fixture
-def plugin_host(plugin_host_factory: Callable[..., host_module.PluginHost]) -> host_module.PluginHost:
+def plugin_host(
+    plugin_host_factory: Callable[..., host_module.PluginHost],
+) -> host_module.PluginHost:
     """A fresh host with the built-in plugins only."""
     return plugin_host_factory()
 
