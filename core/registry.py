@@ -77,7 +77,7 @@ class Registry:
         self.current_plugin = "<unknown>"
 
     def add(self, name: str, cls: type, *, config: type | None = None) -> None:
-        """Register ``cls`` as ``name``; the config dataclass's fields are its constructor kwargs."""
+        """Register ``cls`` as ``name``; its config dataclass fields are its constructor kwargs."""
         kind = self.kind
         if not isinstance(name, str) or not name.isidentifier():
             raise PluginError(
