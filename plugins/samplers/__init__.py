@@ -1,0 +1,1 @@
+"""Built-in task samplers: the constrained template sampler and the unconstrained baseline."""

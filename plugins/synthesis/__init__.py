@@ -1,0 +1,1 @@
+"""Workflow templates, dependency mining and the pieces of constrained trace synthesis."""
