@@ -1,0 +1,96 @@
+"""JSON decoding with bounds, for text a model wrote (untrusted, possibly adversarial).
+
+Python's ``json`` accepts ``NaN``/``Infinity``, arbitrarily long integers (and then raises on
+more than 4,300 digits) and recurses once per nesting level. Tool-call arguments need none of
+that, so :func:`loads_bounded` rejects non-finite numbers, integers longer than
+``max_int_digits``, nesting deeper than ``max_depth`` and texts longer than ``max_chars``, and
+:func:`check_value` applies the same bounds to values that arrive already decoded (structured
+``tool_calls``). Both raise :class:`ValueError` with a short lower-case reason.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class JsonLimits:
+    """Bounds on one decoded JSON value."""
+
+    max_chars: int = 65_536
+    """Longest text decoded at all."""
+    max_depth: int = 32
+    """Deepest nesting of lists and objects."""
+    max_int_digits: int = 64
+    """Longest integer literal."""
+
+
+DEFAULT_LIMITS = JsonLimits()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:20]} overflows")
+    return value
+
+
+def loads_bounded(text: str, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
+    """Decode ``text`` as one JSON value within ``limits``; raise ValueError saying why not."""
+    if len(text) > limits.max_chars:
+        raise ValueError(f"json text of {len(text)} characters exceeds {limits.max_chars}")
+
+    def parse_int(digits: str) -> int:
+        if len(digits.lstrip("-")) > limits.max_int_digits:
+            raise ValueError(f"integer of {len(digits)} digits exceeds {limits.max_int_digits}")
+        return int(digits)
+
+    try:
+        value = json.loads(
+            text, parse_constant=_reject_constant, parse_int=parse_int, parse_float=_float
+        )
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid json ({exc.msg} at position {exc.pos})") from None
+    except RecursionError:
+        raise ValueError("json nested too deeply") from None
+    check_value(value, limits)
+    return value
+
+
+def check_value(value: Any, limits: JsonLimits = DEFAULT_LIMITS) -> None:
+    """Raise ValueError unless ``value`` is plain JSON within ``limits`` (iteratively)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    seen = 0
+    while stack:
+        item, depth = stack.pop()
+        seen += 1
+        if seen > limits.max_chars:
+            raise ValueError(f"json value has more than {limits.max_chars} parts")
+        if isinstance(item, dict):
+            if depth >= limits.max_depth:
+                raise ValueError(f"json nested deeper than {limits.max_depth} levels")
+            for key, sub in item.items():
+                if not isinstance(key, str):
+                    raise ValueError(f"object key {key!r} is not a string")
+                stack.append((sub, depth + 1))
+        elif isinstance(item, list | tuple):
+            if depth >= limits.max_depth:
+                raise ValueError(f"json nested deeper than {limits.max_depth} levels")
+            stack.extend((sub, depth + 1) for sub in item)
+        elif isinstance(item, bool) or item is None or isinstance(item, str):
+            continue
+        elif isinstance(item, int):
+            if item.bit_length() > limits.max_int_digits * 3.33:
+                raise ValueError(f"integer exceeds {limits.max_int_digits} digits")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise ValueError(f"non-finite number {item}")
+        else:
+            raise ValueError(f"value of type {type(item).__name__} is not json")

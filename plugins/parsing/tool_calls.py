@@ -1,0 +1,253 @@
+"""Tool calls from what a model emitted: tagged text, bare JSON, or structured ``tool_calls``.
+
+Every attempt becomes a :class:`~orchestrl.api.CallRecord`; an attempt that does not parse is
+kept with ``call=None`` and a ``parse_error``, never dropped. Accepted shapes:
+
+* text with ``<tool_call>{...}</tool_call>`` blocks (Qwen/Hermes); a block may hold one call
+  object or a list of them; an unclosed final ``<tool_call>`` is an attempt too;
+* text without tags holding bare JSON call objects or lists of them (also inside code fences);
+  a ``{`` that does not decode counts as an attempt only when a ``"name"`` key follows it;
+* structured ``tool_calls`` in the OpenAI/TRL shape
+  ``{"type": "function", "function": {"name": ..., "arguments": dict | JSON string}}``
+  (a flat ``{"name", "arguments"}`` is accepted too).
+
+A call object is ``{"name": str, "arguments": object}`` (``parameters`` is accepted for
+``arguments``, a missing one means ``{}``), or the OpenAI shape above.
+
+Work is bounded for adversarial input: the text is scanned with linear regular expressions, at
+most ``max_calls`` attempts are decoded per text (later ones are kept as attempts with an
+error), each decode is bounded by :class:`~orchestrl.plugins.parsing.json_bounded.JsonLimits`,
+the bare-JSON scan gives up after ``max_bare_tries`` failed decodes, and a text yields at most
+``max_records`` records (the rest is summarised in one final unparsed record, so nothing is
+dropped silently).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrl.api import CallRecord, ToolCall
+from orchestrl.plugins.parsing.json_bounded import JsonLimits, check_value, loads_bounded
+
+_OPEN = "<tool_call>"
+_CLOSE = "</tool_call>"
+_BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|(?=<tool_call>)|\Z)", re.DOTALL)
+_NAME_KEY = re.compile(r'"name"\s*:')
+_BARE_START = re.compile(r"[{\[]")
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """Bounds on the work spent parsing one text or one message."""
+
+    max_calls: int = 256
+    """Attempts decoded per text; later attempts are kept unparsed."""
+    max_bare_tries: int = 512
+    """Failed decodes tried when scanning for bare JSON; later ``{`` are only counted."""
+    max_records: int = 1_024
+    """Records per text; what remains after that is one record saying how much was left."""
+    max_raw_chars: int = 2_048
+    """Longest ``raw`` kept per record (the rest is elided)."""
+    json: JsonLimits = field(default_factory=JsonLimits)
+
+
+DEFAULT_PARSE_LIMITS = ParseLimits()
+
+
+def parse_text(
+    text: str, *, turn: int = 0, limits: ParseLimits = DEFAULT_PARSE_LIMITS
+) -> list[CallRecord]:
+    """Every tool-call attempt in ``text``: tagged blocks if any, else bare JSON calls."""
+    if not isinstance(text, str) or not text:
+        return []
+    if _OPEN in text:
+        return _parse_tagged(text, turn, limits)
+    return _parse_bare(text, turn, limits)
+
+
+def parse_tool_calls(
+    tool_calls: Iterable[Any], *, turn: int = 0, limits: ParseLimits = DEFAULT_PARSE_LIMITS
+) -> list[CallRecord]:
+    """Records for structured ``tool_calls`` (OpenAI/TRL shape), one per entry."""
+    records = []
+    for position, entry in enumerate(tool_calls):
+        raw = _raw_of(entry, limits)
+        if position >= limits.max_calls:
+            records.append(_failed(turn, raw, f"more than {limits.max_calls} calls in one turn"))
+            continue
+        try:
+            call = _call_from_object(entry, limits)
+        except ValueError as exc:
+            records.append(_failed(turn, raw, str(exc)))
+            continue
+        records.append(CallRecord(turn=turn, raw=raw, call=call))
+    return records
+
+
+def parse_message(
+    message: Mapping[str, Any], *, turn: int = 0, limits: ParseLimits = DEFAULT_PARSE_LIMITS
+) -> list[CallRecord]:
+    """Call attempts of one assistant message: its ``tool_calls`` if present, else its text.
+
+    When a message carries structured ``tool_calls`` its text is not scanned again (the chat
+    template's parser already took the calls out of it).
+    """
+    structured = message.get("tool_calls")
+    if structured:
+        if not isinstance(structured, list):
+            return [_failed(turn, _raw_of(structured, limits), "tool_calls is not a list")]
+        return parse_tool_calls(structured, turn=turn, limits=limits)
+    return parse_text(_text_of(message.get("content")), turn=turn, limits=limits)
+
+
+def parse_messages(
+    messages: Iterable[Mapping[str, Any]], *, limits: ParseLimits = DEFAULT_PARSE_LIMITS
+) -> list[CallRecord]:
+    """Call attempts of every assistant message, ``turn`` counting assistant messages from 0."""
+    records: list[CallRecord] = []
+    turn = 0
+    for message in messages:
+        if isinstance(message, Mapping) and message.get("role") == "assistant":
+            records.extend(parse_message(message, turn=turn, limits=limits))
+            turn += 1
+    return records
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _parse_tagged(text: str, turn: int, limits: ParseLimits) -> list[CallRecord]:
+    records: list[CallRecord] = []
+    for match in _BLOCK.finditer(text):
+        if len(records) >= limits.max_records:
+            rest = text.count(_OPEN, match.start())
+            reason = f"{rest} more <tool_call> blocks not parsed"
+            records.append(_failed(turn, _clip(text[match.start() :], limits), reason))
+            break
+        raw = _clip(match.group(0), limits)
+        if len(records) >= limits.max_calls:
+            records.append(_failed(turn, raw, f"more than {limits.max_calls} calls in one text"))
+        elif not match.group(0).endswith(_CLOSE):
+            records.append(_failed(turn, raw, "unclosed <tool_call> block"))
+        else:
+            records.extend(_decode_payload(match.group(1).strip(), raw, turn, limits))
+    return records
+
+
+def _parse_bare(text: str, turn: int, limits: ParseLimits) -> list[CallRecord]:
+    decoder = json.JSONDecoder()
+    records: list[CallRecord] = []
+    pos, failures = 0, 0
+    while len(records) < limits.max_records:
+        start = _BARE_START.search(text, pos)
+        if start is None:
+            return records
+        begin = start.start()
+        if failures >= limits.max_bare_tries:
+            break
+        end = _json_end(decoder, text, begin, limits)
+        if end is None:
+            failures += 1
+            close = text.find("}", begin, begin + limits.json.max_chars)
+            region_end = close + 1 if close >= 0 else min(len(text), begin + limits.json.max_chars)
+            window = text[begin:region_end]
+            if text[begin] == "{" and _NAME_KEY.search(window):
+                records.append(_failed(turn, _clip(window, limits), "invalid json call object"))
+                pos = region_end
+            else:
+                pos = begin + 1
+            continue
+        chunk = text[begin:end]
+        if _NAME_KEY.search(chunk):
+            if len(records) >= limits.max_calls:
+                records.append(_failed(turn, _clip(chunk, limits), "too many calls in one text"))
+            else:
+                records.extend(_decode_payload(chunk, _clip(chunk, limits), turn, limits))
+        pos = end
+    rest = len(_NAME_KEY.findall(text, pos))
+    if rest:
+        records.append(
+            _failed(turn, _clip(text[pos:], limits), f"{rest} more call-like fragments not parsed")
+        )
+    return records
+
+
+def _json_end(decoder: json.JSONDecoder, text: str, begin: int, limits: ParseLimits) -> int | None:
+    """End of the JSON value starting at ``begin``, or None when none decodes there."""
+    try:
+        _, end = decoder.raw_decode(text[begin : begin + limits.json.max_chars])
+    except (json.JSONDecodeError, RecursionError, ValueError):
+        return None
+    return begin + end
+
+
+def _decode_payload(payload: str, raw: str, turn: int, limits: ParseLimits) -> list[CallRecord]:
+    try:
+        value = loads_bounded(payload, limits.json)
+    except ValueError as exc:
+        return [_failed(turn, raw, str(exc))]
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        return [_failed(turn, raw, "empty list of calls")]
+    records = []
+    for item in items[: limits.max_calls]:
+        try:
+            records.append(CallRecord(turn=turn, raw=raw, call=_call_from_object(item, limits)))
+        except ValueError as exc:
+            records.append(_failed(turn, raw, str(exc)))
+    return records
+
+
+def _call_from_object(obj: Any, limits: ParseLimits) -> ToolCall:
+    if not isinstance(obj, Mapping):
+        raise ValueError(f"a call must be an object, not {type(obj).__name__}")
+    call_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+    if isinstance(obj.get("function"), Mapping):
+        obj = obj["function"]
+    name = obj.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("a call needs a non-empty string 'name'")
+    if len(name) > 256:
+        raise ValueError("function name longer than 256 characters")
+    arguments = obj.get("arguments", obj.get("parameters", {}))
+    if arguments is None:
+        arguments = {}
+    if isinstance(arguments, str):
+        arguments = loads_bounded(arguments, limits.json) if arguments.strip() else {}
+    if not isinstance(arguments, Mapping):
+        raise ValueError(f"arguments of '{name[:64]}' are not an object")
+    arguments = dict(arguments)
+    check_value(arguments, limits.json)
+    return ToolCall(name=name.strip(), arguments=arguments, id=call_id)
+
+
+def _failed(turn: int, raw: str, reason: str) -> CallRecord:
+    return CallRecord(turn=turn, raw=raw, call=None, parse_error=reason)
+
+
+def _clip(text: str, limits: ParseLimits) -> str:
+    if len(text) <= limits.max_raw_chars:
+        return text
+    return text[: limits.max_raw_chars] + f"...[{len(text) - limits.max_raw_chars} more]"
+
+
+def _raw_of(entry: Any, limits: ParseLimits) -> str:
+    try:
+        text = json.dumps(entry, ensure_ascii=False, default=repr)
+    except (ValueError, TypeError, RecursionError):
+        text = repr(type(entry))
+    return _clip(text, limits)
+
+
+def _text_of(content: Any) -> str:
+    """Text of a message ``content``: a string, or a list of ``{"type": "text"}`` parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, Mapping)]
+        return "".join(p for p in parts if isinstance(p, str))
+    return ""

@@ -1,0 +1,192 @@
+"""Tool-call parsing: real gold calls round-trip through every accepted shape; bad input is kept."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestrl.api import ToolCall
+from orchestrl.plugins.booking.data import load_tasks, load_tools
+from orchestrl.plugins.parsing.tool_calls import (
+    ParseLimits,
+    parse_message,
+    parse_messages,
+    parse_text,
+    parse_tool_calls,
+)
+
+
+@pytest.fixture(scope="module")
+def gold_by_task(booking_dir: Path) -> list[list[ToolCall]]:
+    tasks = load_tasks(booking_dir / "eval_80.jsonl", load_tools(booking_dir))
+    return [[ToolCall(s.function, s.arguments) for s in t.steps] for t in tasks]
+
+
+@pytest.fixture(scope="module")
+def gold_calls(gold_by_task: list[list[ToolCall]]) -> list[ToolCall]:
+    return [call for calls in gold_by_task for call in calls]
+
+
+def _obj(call: ToolCall) -> dict:
+    return {"name": call.name, "arguments": call.arguments}
+
+
+def test_tagged_blocks_round_trip_every_gold_call(gold_by_task: list[list[ToolCall]]) -> None:
+    for calls in gold_by_task:
+        text = "I will search.\n" + "\n".join(
+            f"<tool_call>\n{json.dumps(_obj(c), ensure_ascii=False)}\n</tool_call>" for c in calls
+        )
+        records = parse_text(text, turn=3)
+        assert [r.call for r in records] == calls
+        assert all(
+            r.turn == 3 and r.parse_error is None and "<tool_call>" in r.raw for r in records
+        )
+
+
+def test_bare_json_objects_lists_and_fences(gold_calls: list[ToolCall]) -> None:
+    first, second, third = gold_calls[:3]
+    text = (
+        f"Plan: {json.dumps(_obj(first))}\n```json\n"
+        f"{json.dumps([_obj(second), _obj(third)])}\n```\nDone {{not json}}."
+    )
+    assert [r.call for r in parse_text(text)] == [first, second, third]
+
+
+def test_prose_json_without_a_name_is_not_an_attempt() -> None:
+    assert parse_text('the answer is {"price": 12} and [1, 2]') == []
+
+
+def test_structured_tool_calls_with_dict_or_string_arguments(gold_calls: list[ToolCall]) -> None:
+    entries = []
+    for i, call in enumerate(gold_calls[:6]):
+        args = call.arguments if i % 2 else json.dumps(call.arguments)
+        entries.append(
+            {"type": "function", "id": f"c{i}", "function": {"name": call.name, "arguments": args}}
+        )
+    records = parse_tool_calls(entries, turn=1)
+    assert [(r.call.name, r.call.arguments) for r in records] == [
+        (c.name, c.arguments) for c in gold_calls[:6]
+    ]
+    assert [r.call.id for r in records] == [f"c{i}" for i in range(6)]
+
+
+def test_unparsable_attempts_are_kept_with_a_reason() -> None:
+    text = (
+        '<tool_call>{"name": "Search_Hotels", "arguments": {"dest_id": "-2092174"}}</tool_call>'
+        "<tool_call>{'name': 'Search_Hotels'}</tool_call>"
+        '<tool_call>{"arguments": {}}</tool_call>'
+        '<tool_call>{"name": "f", "arguments": [1]}</tool_call>'
+        '<tool_call>{"name": "f", "arguments": {"a": 1}'
+    )
+    records = parse_text(text)
+    assert [r.call is not None for r in records] == [True, False, False, False, False]
+    reasons = [r.parse_error for r in records[1:]]
+    assert "invalid json" in reasons[0]
+    assert "name" in reasons[1]
+    assert "not an object" in reasons[2]
+    assert "unclosed" in reasons[3]
+    assert records[4].raw.startswith("<tool_call>")
+
+
+def test_broken_bare_call_is_counted() -> None:
+    records = parse_text('ok {"name": "Search_Hotels", "arguments": {"dest_id": 1')
+    assert len(records) == 1
+    assert records[0].call is None
+    assert records[0].parse_error
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        '{"a": NaN}',
+        '{"a": Infinity}',
+        '{"a": -Infinity}',
+        '{"a": 1e999}',
+        '{"a": ' + "9" * 100 + "}",
+    ],
+)
+def test_non_finite_and_huge_numbers_do_not_parse(arguments: str) -> None:
+    records = parse_text(f'<tool_call>{{"name": "f", "arguments": {arguments}}}</tool_call>')
+    assert len(records) == 1
+    assert records[0].call is None
+
+
+def test_structured_non_finite_or_non_json_values_are_rejected() -> None:
+    entries = [
+        {"type": "function", "function": {"name": "f", "arguments": {"a": float("nan")}}},
+        {"type": "function", "function": {"name": "f", "arguments": {"a": 10**400}}},
+        {"type": "function", "function": {"name": "f", "arguments": {"a": object()}}},
+        {"type": "function", "function": {"name": "", "arguments": {}}},
+        "not a call",
+    ]
+    records = parse_tool_calls(entries)
+    assert len(records) == len(entries)
+    assert all(r.call is None and r.parse_error for r in records)
+
+
+def test_message_prefers_structured_calls_over_its_text() -> None:
+    message = {
+        "role": "assistant",
+        "content": '<tool_call>{"name": "g", "arguments": {}}</tool_call>',
+        "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": {}}}],
+    }
+    assert [r.call.name for r in parse_message(message)] == ["f"]
+    message = {"role": "assistant", "content": [{"type": "text", "text": message["content"]}]}
+    assert [r.call.name for r in parse_message(message)] == ["g"]
+
+
+def test_messages_number_assistant_turns() -> None:
+    call = '<tool_call>{"name": "f", "arguments": {}}</tool_call>'
+    messages = [
+        {"role": "user", "content": call},
+        {"role": "assistant", "content": call + call},
+        {"role": "tool", "content": call},
+        {"role": "assistant", "content": call},
+    ]
+    assert [r.turn for r in parse_messages(messages)] == [0, 0, 1]
+
+
+ADVERSARIAL = {
+    "garbage": ('{<tool_call>["name": }' * 40_000)[:1_000_000],
+    "deep_list": "[" * 500_000 + "]" * 500_000,
+    "deep_call": "<tool_call>" + '{"name": "f", "arguments": ' * 50_000 + "</tool_call>",
+    "deep_small": '<tool_call>{"name": "f", "arguments": '
+    + '{"a": ' * 200
+    + "1"
+    + "}" * 202
+    + "</tool_call>",
+    "huge_int": '<tool_call>{"name": "f", "arguments": {"a": ' + "9" * 50_000 + "}}</tool_call>",
+    "opens": "{" * 1_000_000,
+    "names": '{"name": ' * 120_000,
+    "many_tagged": '<tool_call>{"name": "f", "arguments": {}}</tool_call>' * 5_000,
+    "many_bare": '{"name": "f", "arguments": {}} ' * 5_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_adversarial_text_is_bounded(name: str) -> None:
+    limits = ParseLimits()
+    start = time.perf_counter()
+    records = parse_text(ADVERSARIAL[name], limits=limits)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 1.0
+    assert len(records) <= limits.max_records + 1
+    assert sum(r.call is not None for r in records) <= limits.max_calls
+    assert all(len(r.raw) <= limits.max_raw_chars + 32 for r in records)
+
+
+def test_thousands_of_calls_are_all_counted() -> None:
+    records = parse_text(ADVERSARIAL["many_tagged"])
+    parsed = sum(r.call is not None for r in records)
+    assert parsed == ParseLimits().max_calls
+    assert records[-1].call is None
+    assert "more <tool_call> blocks" in (records[-1].parse_error or "")
+
+
+def test_unicode_names_and_values_survive() -> None:
+    call = {"name": "Search_Hotel_Destination", "arguments": {"query": "Zürich 中央 😀 \u202e"}}
+    records = parse_text(f"<tool_call>{json.dumps(call, ensure_ascii=False)}</tool_call>")
+    assert records[0].call == ToolCall(call["name"], call["arguments"])
