@@ -35,6 +35,7 @@ ENV_BLOCK = "ORCHESTRL_BLOCK_PLUGINS"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "orchestrl.plugins.rewards.format_validity",
     "orchestrl.plugins.commands.compose",
+    "orchestrl.plugins.commands.report",
 )
 """Module paths of the built-in plugins, registered in this order."""
 

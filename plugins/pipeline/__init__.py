@@ -1,0 +1,1 @@
+"""The main job: synthesize -> warm start -> GRPO -> evaluate, with content-hashed stages."""

@@ -1,0 +1,103 @@
+"""Content-addressed stage outputs, so that a rerun resumes instead of starting over.
+
+A stage's key is the SHA-256 of its name, its config (resolved, canonical JSON) and the keys of
+the stages it consumes. Its outputs live in ``<root>/<stage>-<key[:16]>/``; a stage is done when
+that directory holds ``stage.json`` (written last, atomically). A rerun with the same key finds
+it and skips the stage; a changed config or input gives a new key and a fresh directory, so no
+earlier result is overwritten or half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MARKER = "stage.json"
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """A finished stage: where its outputs are, its key, and what it reported."""
+
+    name: str
+    key: str
+    directory: Path
+    summary: dict[str, Any]
+    skipped: bool
+
+
+def content_key(name: str, config: Any, inputs: Iterable[str] = ()) -> str:
+    """SHA-256 over the stage name, its config as canonical JSON, and its input keys."""
+    payload = json.dumps(
+        {"stage": name, "config": config, "inputs": sorted(inputs)},
+        sort_keys=True, separators=(",", ":"), default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def hash_files(paths: Iterable[Path]) -> str:
+    """SHA-256 over the names and bytes of files (directories are walked in sorted order)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(p) for p in paths):
+        files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.name.encode("utf-8") + b"\0")
+            with file.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+    return digest.hexdigest()
+
+
+class ArtifactStore:
+    """Directory of finished stages, keyed by content."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def directory(self, name: str, key: str) -> Path:
+        """Where the outputs of stage ``name`` with ``key`` live."""
+        return self.root / f"{name}-{key[:16]}"
+
+    def run(
+        self,
+        name: str,
+        config: Any,
+        inputs: Iterable[str],
+        body: Callable[[Path], dict[str, Any]],
+    ) -> StageResult:
+        """Return the finished stage for this key, running ``body(work_dir)`` only if needed.
+
+        ``body`` writes its outputs into ``work_dir`` and returns a JSON-compatible summary. It
+        runs in a scratch directory that is renamed into place only when it returns, so an
+        interrupted stage leaves nothing that a later run could mistake for a result.
+        """
+        key = content_key(name, config, inputs)
+        final = self.directory(name, key)
+        marker = final / MARKER
+        if marker.is_file():
+            summary = json.loads(marker.read_text(encoding="utf-8"))["summary"]
+            return StageResult(name, key, final, summary, skipped=True)
+        self.root.mkdir(parents=True, exist_ok=True)
+        scratch = self.root / f".{final.name}.{os.getpid()}.tmp"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        started = time.time()
+        summary = body(scratch)
+        record = {"stage": name, "key": key, "config": config, "inputs": list(inputs),
+                  "seconds": round(time.time() - started, 3), "summary": summary}
+        tmp_marker = scratch / f".{MARKER}.tmp"
+        tmp_marker.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+        os.replace(tmp_marker, scratch / MARKER)
+        if final.exists():  # a concurrent run finished the same stage first: keep theirs
+            shutil.rmtree(scratch, ignore_errors=True)
+        else:
+            os.replace(scratch, final)
+        summary = json.loads((final / MARKER).read_text(encoding="utf-8"))["summary"]
+        return StageResult(name, key, final, summary, skipped=False)

@@ -1,0 +1,60 @@
+import json
+
+import pytest
+
+from orchestrl.plugins.pipeline.artifacts import ArtifactStore, content_key, hash_files
+
+
+def test_same_config_and_inputs_skip_the_stage(tmp_path):
+    store = ArtifactStore(tmp_path)
+    calls = []
+
+    def body(work):
+        calls.append(work)
+        (work / "out.txt").write_text("result")
+        return {"n": 3}
+
+    first = store.run("synth", {"n": 3}, ["data"], body)
+    again = store.run("synth", {"n": 3}, ["data"], body)
+    assert len(calls) == 1
+    assert not first.skipped and again.skipped
+    assert again.summary == {"n": 3}
+    assert (again.directory / "out.txt").read_text() == "result"
+
+
+def test_a_changed_config_or_input_reruns_into_a_new_directory(tmp_path):
+    store = ArtifactStore(tmp_path)
+    a = store.run("synth", {"n": 3}, ["data"], lambda w: {"v": 1})
+    b = store.run("synth", {"n": 4}, ["data"], lambda w: {"v": 2})
+    c = store.run("synth", {"n": 3}, ["data2"], lambda w: {"v": 3})
+    assert len({a.directory, b.directory, c.directory}) == 3
+    assert a.directory.exists()  # the earlier result is kept
+
+
+def test_an_interrupted_stage_leaves_no_result(tmp_path):
+    store = ArtifactStore(tmp_path)
+
+    def boom(work):
+        (work / "partial.txt").write_text("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.run("train", {}, [], boom)
+    assert not store.directory("train", content_key("train", {}, [])).exists()
+    done = store.run("train", {}, [], lambda w: {"ok": True})
+    assert not done.skipped
+    assert json.loads((done.directory / "stage.json").read_text())["summary"] == {"ok": True}
+
+
+def test_key_is_order_insensitive_for_dict_keys_and_inputs():
+    assert content_key("s", {"a": 1, "b": 2}, ["x", "y"]) == content_key("s", {"b": 2, "a": 1},
+                                                                           ["y", "x"])
+    assert content_key("s", {"a": 1}, []) != content_key("t", {"a": 1}, [])
+
+
+def test_hash_files_changes_with_content(tmp_path):
+    f = tmp_path / "a.jsonl"
+    f.write_text("1")
+    h1 = hash_files([tmp_path])
+    f.write_text("2")
+    assert hash_files([tmp_path]) != h1
