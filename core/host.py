@@ -36,6 +36,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orchestrl.plugins.rewards.format_validity",
     "orchestrl.plugins.commands.compose",
     "orchestrl.plugins.commands.report",
+    "orchestrl.plugins.cache.diskcache_backend",
+    "orchestrl.plugins.cache.memory_backend",
+    "orchestrl.plugins.cache.redis_backend",
 )
 """Module paths of the built-in plugins, registered in this order."""
 
