@@ -1,0 +1,1 @@
+"""The BFCL multi-turn world from ``bfcl-eval``: tasks, stateful backends, checker, environment."""
