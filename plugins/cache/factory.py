@@ -1,0 +1,27 @@
+"""Opening the configured response cache: backend from the ``cache`` node, schemas from data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from orchestrl.build import build
+from orchestrl.errors import ConfigError
+from orchestrl.plugins.cache.response_cache import ResponseCache
+from orchestrl.plugins.env.schema import load_schemas
+
+
+def open_cache(cfg: DictConfig) -> ResponseCache:
+    """The cache ``cfg.cache`` describes, typed by the tool schemas in ``cfg.data_dir``.
+
+    The schemas are required: keys are normalised by declared types, so a cache written with
+    schemas must be read with the same ones.
+    """
+    if cfg.get("cache") is None:
+        raise ConfigError("the config chooses no cache backend; add cache=diskcache")
+    data_dir = Path(str(cfg.data_dir))
+    if not (data_dir / "tools.jsonl").is_file():
+        raise ConfigError(f"data_dir '{data_dir}' has no tools.jsonl; the cache keys need the "
+                          "tool schemas (set data_dir= or ORCHESTRL_DATA_DIR)")
+    return ResponseCache(build(cfg.cache), load_schemas(data_dir))
