@@ -39,6 +39,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orchestrl.plugins.cache.diskcache_backend",
     "orchestrl.plugins.cache.memory_backend",
     "orchestrl.plugins.cache.redis_backend",
+    "orchestrl.plugins.commands.cache",
 )
 """Module paths of the built-in plugins, registered in this order."""
 

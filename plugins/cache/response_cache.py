@@ -242,11 +242,11 @@ class ResponseCache:
             prov = dict(rec.provenance)
             prov.setdefault("source", "unknown")
             prov.setdefault("time", now())
-            _merge_response(record, rec.response, [prov])
+            merge_response(record, rec.response, [prov])
         for record in records.values():
             encode_record(record)  # fail on a non-JSON response before writing anything
         stats = PutStats()
-        with self._transaction():
+        with self.transaction():
             stored = self.backend.get_many(list(records))
             out: dict[str, bytes] = {}
             for key, record in records.items():
@@ -254,7 +254,7 @@ class ResponseCache:
                     merged = decode_record(key, stored[key])
                     before = _size(merged)
                     for resp in record["responses"]:
-                        _merge_response(merged, resp["response"], resp["provenance"])
+                        merge_response(merged, resp["response"], resp["provenance"])
                     if _size(merged) == before:
                         stats.unchanged += 1
                         continue
@@ -276,7 +276,8 @@ class ResponseCache:
         """Close the backend."""
         self.backend.close()
 
-    def _transaction(self) -> contextlib.AbstractContextManager[Any]:
+    def transaction(self) -> contextlib.AbstractContextManager[Any]:
+        """The backend's exclusive read-merge-write section (a no-op if it has none)."""
         transaction = getattr(self.backend, "transaction", None)
         return transaction() if callable(transaction) else contextlib.nullcontext()
 
@@ -314,7 +315,8 @@ def _rank(response: dict[str, Any]) -> tuple[bool, int, str]:
     return (response_failed(response["response"]), -len(sources), response["digest"])
 
 
-def _merge_response(record: dict[str, Any], response: JSON, provenance: list[dict]) -> None:
+def merge_response(record: dict[str, Any], response: JSON, provenance: list[dict]) -> None:
+    """Add ``response`` to a decoded record, or add unseen provenance to its existing copy."""
     digest = response_digest(response)
     for existing in record["responses"]:
         if existing["digest"] == digest:

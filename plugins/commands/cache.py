@@ -1,0 +1,172 @@
+"""``orchestrl cache import|stats|verify|export|copy``: manage the response cache.
+
+Every subcommand takes Hydra overrides (``cache=redis cache.url=...``, ``data_dir=...``)
+mixed with its own arguments; an argument with ``=`` that does not start with ``-`` is an
+override.
+
+* ``import PATH... [--format auto|booking|complexfuncbench|jsonl]`` — a directory imports the
+  Booking trace files in it; each file is all-or-nothing.
+* ``stats [--json]`` — entries, responses, conflicts and stored bytes per function; sources.
+* ``verify`` — decode every entry and check it sits under the key its call has now; exit 1
+  when an entry is corrupt or misplaced.
+* ``export FILE`` — every recorded response as plain JSONL (re-importable).
+* ``copy [source overrides] --to [target overrides]`` — copy into another cache, e.g.
+  ``orchestrl cache copy --to cache=redis``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+
+from orchestrl import hookimpl
+from orchestrl.commands import CommandTable
+from orchestrl.config import compose
+from orchestrl.errors import ConfigError
+from orchestrl.plugins.cache.factory import open_cache
+from orchestrl.plugins.cache.response_cache import ResponseCache
+
+SUBCOMMANDS = ("import", "stats", "verify", "export", "copy")
+
+
+def cache_command(argv: list[str]) -> int:
+    """Dispatch ``orchestrl cache <subcommand> ...``."""
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    sub, rest = argv[0], argv[1:]
+    if sub not in SUBCOMMANDS:
+        raise ConfigError(f"unknown cache subcommand '{sub}'; available: {', '.join(SUBCOMMANDS)}")
+    if sub == "copy":
+        return _copy(rest)
+    overrides, args = split_args(rest)
+    cache = open_cache(compose(overrides))
+    try:
+        return {"import": _import, "stats": _stats, "verify": _verify, "export": _export}[sub](
+            cache, args)
+    finally:
+        cache.close()
+
+
+def split_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Separate Hydra overrides (``key=value``) from the subcommand's own arguments."""
+    overrides = [a for a in argv if "=" in a and not a.startswith("-")]
+    return overrides, [a for a in argv if a not in overrides]
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(prog=f"orchestrl cache {prog}", exit_on_error=False)
+
+
+def _parse(parser: argparse.ArgumentParser, args: list[str]) -> argparse.Namespace:
+    try:
+        return parser.parse_args(args)
+    except argparse.ArgumentError as exc:
+        raise ConfigError(f"{parser.prog}: {exc}") from None
+
+
+def _import(cache: ResponseCache, args: list[str]) -> int:
+    from orchestrl.plugins.cache.importers import import_booking_dir, import_file
+
+    parser = _parser("import")
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--format", default="auto")
+    ns = _parse(parser, args)
+    for raw in ns.paths:
+        path = Path(raw)
+        reports = (import_booking_dir(cache, path, progress=True) if path.is_dir()
+                   else [import_file(cache, path, ns.format, progress=True)])
+        for r in reports:
+            print(f"{r.path} ({r.format}): {r.recordings} responses read, {r.keys_added} new "
+                  f"entries, {r.responses_added} new responses, {r.unchanged} already known, "
+                  f"{r.skipped} skipped (no response)")
+    print(f"cache now holds {len(cache)} entries")
+    return 0
+
+
+def _stats(cache: ResponseCache, args: list[str]) -> int:
+    parser = _parser("stats")
+    parser.add_argument("--json", action="store_true")
+    ns = _parse(parser, args)
+    stats = cache.stats()
+    if ns.json:
+        print(json.dumps(stats.__dict__, indent=2))
+        return 0
+    print(f"{'function':<40} {'entries':>8} {'responses':>9} {'conflicts':>9} {'KiB':>9}")
+    for name, row in stats.by_function.items():
+        print(f"{name:<40} {row['entries']:>8} {row['responses']:>9} {row['conflicts']:>9} "
+              f"{row['bytes'] / 1024:>9.1f}")
+    print(f"{'total':<40} {stats.entries:>8} {stats.responses:>9} {stats.conflicts:>9} "
+          f"{stats.stored_bytes / 1024:>9.1f}")
+    print("provenance: " + (", ".join(f"{s} ({n})" for s, n in stats.sources.items()) or "-"))
+    if stats.corrupt:
+        print(f"corrupt entries: {len(stats.corrupt)} (run orchestrl cache verify)")
+    return 0
+
+
+def _verify(cache: ResponseCache, args: list[str]) -> int:
+    from orchestrl.plugins.cache.codec import CorruptEntryError, decode_record
+
+    _parse(_parser("verify"), args)
+    problems: list[str] = []
+    checked = 0
+    for key, raw in tqdm(cache.raw_items(), total=len(cache), desc="verifying",
+                         unit=" entries", leave=False):
+        checked += 1
+        try:
+            record = decode_record(key, raw)
+            expected = cache.key(record["function"], record["arguments"], record.get("state"))
+        except (CorruptEntryError, ValueError) as exc:
+            problems.append(str(exc))
+            continue
+        if expected != key:
+            problems.append(f"entry '{key[:80]}' belongs under '{expected[:80]}'")
+    for problem in problems[:20]:
+        print(f"problem: {problem}")
+    print(f"verified {checked} entries: {len(problems)} problems")
+    return 1 if problems else 0
+
+
+def _export(cache: ResponseCache, args: list[str]) -> int:
+    from orchestrl.plugins.cache.importers import export_jsonl
+
+    parser = _parser("export")
+    parser.add_argument("file")
+    ns = _parse(parser, args)
+    lines = export_jsonl(cache, ns.file, progress=True)
+    print(f"wrote {lines} responses of {len(cache)} entries to {ns.file}")
+    return 0
+
+
+def _copy(argv: list[str]) -> int:
+    from orchestrl.plugins.cache.copy import copy_cache
+
+    if "--to" not in argv:
+        raise ConfigError("cache copy needs '--to' followed by the target's overrides, "
+                          "e.g. --to cache=redis")
+    cut = argv.index("--to")
+    src_overrides, src_args = split_args(argv[:cut])
+    dst_overrides, dst_args = split_args(argv[cut + 1:])
+    if src_args or dst_args:
+        raise ConfigError(f"cache copy takes only overrides, not {(src_args + dst_args)[0]!r}")
+    source = open_cache(compose(src_overrides))
+    target = open_cache(compose(dst_overrides))
+    try:
+        report = copy_cache(source, target, progress=True)
+    finally:
+        source.close()
+        target.close()
+    print(f"copied {report.copied} entries, merged {report.merged}, {report.unchanged} "
+          f"already identical", file=sys.stdout)
+    return 0
+
+
+@hookimpl
+def orchestrl_register_commands(commands: CommandTable) -> None:
+    commands.add("cache", cache_command, help="import, inspect, verify, export or copy the "
+                 "response cache")
