@@ -31,7 +31,13 @@ class CorruptEntryError(DataError):
 
 def response_digest(response: JSON) -> str:
     """A short, stable identity of a response (sha256 of its sorted compact JSON, 16 hex)."""
-    text = json.dumps(response, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text = json.dumps(response, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False)
+    except RecursionError:
+        raise ValueError("the response is nested too deeply to store") from None
+    except TypeError as exc:
+        raise ValueError(f"the response is not JSON: {exc}") from None
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
