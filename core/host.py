@@ -40,6 +40,16 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orchestrl.plugins.cache.memory_backend",
     "orchestrl.plugins.cache.redis_backend",
     "orchestrl.plugins.commands.cache",
+    "orchestrl.plugins.rewards.function_name",
+    "orchestrl.plugins.rewards.param_names",
+    "orchestrl.plugins.rewards.param_types",
+    "orchestrl.plugins.rewards.param_values",
+    "orchestrl.plugins.rewards.execution",
+    "orchestrl.plugins.rewards.orchestration",
+    "orchestrl.plugins.rewards.binary",
+    "orchestrl.plugins.rewards.efficiency",
+    "orchestrl.plugins.rewards.paper_atomic",
+    "orchestrl.plugins.rewards.paper_orchestration",
 )
 """Module paths of the built-in plugins, registered in this order."""
 

@@ -1,0 +1,35 @@
+"""Reward term ``binary``: the success baseline, 1 only when every gold step is matched exactly.
+
+Formula: ``1`` if every gold step is assigned a predicted call with exactly the gold parameter
+names and every value equal after normalisation (extra calls are allowed), else ``0``. A task
+without gold steps scores 1 only when no call was attempted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orchestrl import hookimpl
+from orchestrl.plugins.rewards.analysis import Analysis
+from orchestrl.plugins.rewards.base import MatchedTerm
+from orchestrl.registry import Registry, RewardTermConfig
+
+
+@dataclass
+class BinaryConfig(RewardTermConfig):
+    """No options beyond the weight."""
+
+
+class Binary(MatchedTerm):
+    """All-or-nothing success: every gold step matched exactly."""
+
+    def score_analysis(self, analysis: Analysis) -> float:
+        if analysis.n_gold == 0:
+            return 1.0 if analysis.n_attempts == 0 else 0.0
+        exact = sum(1 for pair in analysis.pairs if pair.exact)
+        return 1.0 if exact == analysis.n_gold else 0.0
+
+
+@hookimpl
+def orchestrl_register_reward_term(registry: Registry) -> None:
+    registry.add("binary", Binary, config=BinaryConfig)

@@ -1,0 +1,92 @@
+"""The combined reward: weighted terms, with the per-term breakdown.
+
+``total = Σ_i w_i · s_i`` (summed with ``math.fsum``) over the configured terms. Weights are
+not renormalised, exactly as TRL combines reward functions with ``GRPOConfig.reward_weights``;
+the shipped presets' weights sum to 1, so their totals lie in [0, 1]. Terms built on the
+shared analysis (:class:`~orchestrl.plugins.rewards.base.MatchedTerm`) receive one analysis
+per trajectory.
+
+Build it from config with ``CombinedReward.from_config(cfg.reward)`` (which uses
+:func:`orchestrl.build.build_reward_terms`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from omegaconf import DictConfig
+
+from orchestrl.api import RewardTerm, Task, Trajectory
+from orchestrl.errors import ConfigError, PluginError
+from orchestrl.plugins.rewards.analysis import Analysis, analyse
+from orchestrl.plugins.rewards.base import MatchedTerm
+
+
+@dataclass(frozen=True)
+class RewardBreakdown:
+    """A trajectory's total reward and each term's unweighted score, in config order."""
+
+    total: float
+    terms: dict[str, float]
+
+
+class CombinedReward:
+    """Weighted sum of reward terms, with a per-term breakdown."""
+
+    def __init__(self, terms: Mapping[str, tuple[RewardTerm, float]]) -> None:
+        if not terms:
+            raise ConfigError("the reward config has no terms")
+        self.terms = dict(terms)
+        for name, (term, weight) in self.terms.items():
+            if not isinstance(term, RewardTerm):
+                raise ConfigError(f"reward term '{name}' is not a RewardTerm but {term!r}")
+            if not (math.isfinite(weight) and weight >= 0):
+                raise ConfigError(f"reward term '{name}' has invalid weight {weight}")
+
+    @classmethod
+    def from_config(cls, reward: DictConfig) -> CombinedReward:
+        """Build from a composed ``reward`` node (``reward.terms.<name>`` with weights)."""
+        from orchestrl.build import build_reward_terms
+
+        return cls(build_reward_terms(reward))
+
+    @property
+    def names(self) -> list[str]:
+        """Term names in config order."""
+        return list(self.terms)
+
+    @property
+    def weights(self) -> list[float]:
+        """Term weights in config order (what ``GRPOConfig.reward_weights`` takes)."""
+        return [weight for _, weight in self.terms.values()]
+
+    def breakdown(
+        self, trajectory: Trajectory, task: Task, analysis: Analysis | None = None
+    ) -> RewardBreakdown:
+        """The total and every term's score; ``analysis`` may be passed when already computed."""
+        scores: dict[str, float] = {}
+        weighted = []
+        for name, (term, weight) in self.terms.items():
+            if isinstance(term, MatchedTerm):
+                if analysis is None:
+                    analysis = analyse(trajectory, task)
+                value = term.score_analysis(analysis)
+            else:
+                value = term.score(trajectory, task)
+            scores[name] = checked(name, value)
+            weighted.append(weight * scores[name])
+        return RewardBreakdown(math.fsum(weighted), scores)
+
+    def score(self, trajectory: Trajectory, task: Task) -> float:
+        """The total reward of ``trajectory``."""
+        return self.breakdown(trajectory, task).total
+
+
+def checked(name: str, value: float) -> float:
+    """``value`` as a float, or PluginError when a term broke its [0, 1] contract."""
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise PluginError(f"reward term '{name}' returned {value}, outside [0, 1]")
+    return value

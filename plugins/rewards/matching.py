@@ -1,0 +1,57 @@
+"""Order-aware one-to-one assignment of predicted calls to gold steps.
+
+A predicted call can only be assigned to a gold step of the same function, and each side is
+used at most once. Within one function, with predicted occurrences ``p_0, p_1, ...`` and gold
+occurrences ``g_0, g_1, ...``, candidate pairs are taken greedily by
+
+1. highest ``similarity(p, g)`` (the caller's argument agreement, in [0, 1]),
+2. then smallest occurrence-rank distance ``|rank(p) - rank(g)|``,
+3. then earliest predicted call,
+
+so a repeated function is matched to its own occurrence (the second ``Search_Hotels`` with
+the second gold ``Search_Hotels`` arguments), not to the first one; when arguments do not
+discriminate, occurrence order decides. Work is ``O(P·G log(P·G))`` per function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+
+def assign(
+    predicted: Sequence[str | None],
+    gold: Sequence[str],
+    similarity: Callable[[int, int], float],
+) -> dict[int, int]:
+    """Map gold positions to predicted positions (see the module docstring).
+
+    ``predicted`` holds the function name of each predicted call (None for attempts that did
+    not parse, which are never assigned); ``similarity(p, g)`` scores a same-function pair.
+    """
+    gold_by_name: dict[str, list[int]] = {}
+    for position, name in enumerate(gold):
+        gold_by_name.setdefault(name, []).append(position)
+    pred_by_name: dict[str, list[int]] = {}
+    for position, name in enumerate(predicted):
+        if name is not None and name in gold_by_name:
+            pred_by_name.setdefault(name, []).append(position)
+    matched: dict[int, int] = {}
+    for name, preds in pred_by_name.items():
+        golds = gold_by_name[name]
+        if len(preds) == 1 and len(golds) == 1:
+            matched[golds[0]] = preds[0]
+            continue
+        candidates = sorted(
+            (-similarity(p, g), abs(pr - gr), p, g)
+            for pr, p in enumerate(preds)
+            for gr, g in enumerate(golds)
+        )
+        used_pred: set[int] = set()
+        for _, _, p, g in candidates:
+            if g in matched or p in used_pred:
+                continue
+            matched[g] = p
+            used_pred.add(p)
+            if len(used_pred) == min(len(preds), len(golds)):
+                break
+    return matched

@@ -1,0 +1,83 @@
+"""Reward term ``orchestration``: calls in dependency order, carrying the data they received.
+
+Formula: ``credited / N`` over the ``N`` gold steps. Gold step ``j`` is credited when
+
+1. it is assigned a predicted call ``r_j`` (order-aware one-to-one assignment);
+2. every step ``d`` it depends on (``depends_on``) is assigned a call ``r_d`` made in an
+   *earlier assistant turn* (``turn(r_d) < turn(r_j)``: a call cannot use a response it has
+   not seen yet, so a producer and its consumer in the same parallel turn do not count);
+3. every dependent argument ``a`` of ``j`` (``dependency_args[a] = (from_step, from_field)``)
+   carries the value found at ``from_field`` in the response that the call assigned to
+   ``from_step`` *actually received* (``result.content`` from the environment; compared after
+   normalisation). A producer that failed or was never executed credits nothing downstream.
+
+A task without gold steps scores 1 when no call was attempted, else 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orchestrl import hookimpl
+from orchestrl.paths import MISSING, resolve
+from orchestrl.plugins.rewards.analysis import Analysis
+from orchestrl.plugins.rewards.base import MatchedTerm
+from orchestrl.plugins.rewards.normalize import canonical_equal
+from orchestrl.registry import Registry, RewardTermConfig
+
+
+@dataclass
+class OrchestrationConfig(RewardTermConfig):
+    """No options beyond the weight."""
+
+
+class Orchestration(MatchedTerm):
+    """Share of gold steps matched in dependency order with dependent values from real responses."""
+
+    def score_analysis(self, analysis: Analysis) -> float:
+        if analysis.n_gold == 0:
+            return 1.0 if analysis.n_attempts == 0 else 0.0
+        credited = sum(1 for g in range(analysis.n_gold) if step_orchestrated(analysis, g))
+        return credited / analysis.n_gold
+
+
+def step_orchestrated(analysis: Analysis, gold: int) -> bool:
+    """Whether gold position ``gold`` meets conditions 1-3 of the module docstring."""
+    record_of = analysis.record_of
+    if gold not in record_of:
+        return False
+    prepared = analysis.prepared
+    records = analysis.trajectory.calls
+    mine = records[record_of[gold]]
+    step = prepared.steps[gold].step
+    for parent_index in step.depends_on:
+        parent = prepared.position_of.get(parent_index)
+        if parent is None or parent not in record_of:
+            return False
+        if records[record_of[parent]].turn >= mine.turn:
+            return False
+    call = mine.call
+    assert call is not None
+    for argument, ref in step.dependency_args.items():
+        parent = prepared.position_of.get(ref.from_step)
+        if parent is None or parent not in record_of or argument not in call.arguments:
+            return False
+        producer = records[record_of[parent]]
+        if producer.result is None or not producer.result.ok:
+            return False
+        try:
+            produced = resolve(producer.result.content, ref.from_field)
+        except ValueError:
+            return False
+        if produced is MISSING:
+            return False
+        expected = prepared.normalize(call.name, argument, produced)
+        predicted = analysis.predicted_values[record_of[gold]]
+        if predicted is None or not canonical_equal(predicted.get(argument), expected):
+            return False
+    return True
+
+
+@hookimpl
+def orchestrl_register_reward_term(registry: Registry) -> None:
+    registry.add("orchestration", Orchestration, config=OrchestrationConfig)

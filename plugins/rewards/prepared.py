@@ -1,0 +1,117 @@
+"""A task's gold side, prepared once for fast repeated scoring.
+
+GRPO scores many rollouts of the same task, so the gold values are normalised, the tool schemas
+read and the steps grouped by function once per task (:func:`prepare`, cached by task identity:
+tasks are treated as immutable once scored). Parameter types are judged with the environment's
+schema module (:mod:`orchestrl.plugins.env.schema`).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrl.api import ErrorKind, GoldStep, Task
+from orchestrl.plugins.env.schema import ToolSchema, validate_call
+from orchestrl.plugins.rewards.normalize import normalize_value
+
+_TYPE_ERRORS = frozenset({ErrorKind.WRONG_TYPE, ErrorKind.UNKNOWN_PARAMETER})
+_CACHE_LIMIT = 8_192
+
+
+@dataclass(frozen=True)
+class PreparedStep:
+    """One gold step with its arguments in canonical form."""
+
+    step: GoldStep
+    position: int
+    keys: frozenset[str]
+    values: Mapping[str, Any]
+
+
+@dataclass
+class PreparedTask:
+    """The gold steps of a task, its schemas, and the gold positions of each function."""
+
+    task: Task
+    steps: list[PreparedStep]
+    schemas: dict[str, ToolSchema]
+    by_function: dict[str, list[int]]
+    position_of: dict[int, int]
+    """Gold position of each step ``index`` (``depends_on`` names indices)."""
+
+    def normalize(self, function: str, name: str, value: Any) -> Any:
+        """Canonical form of argument ``name`` of ``function`` (a set if the schema says so)."""
+        unordered, param_type = _param_traits(self.schemas.get(function), name)
+        return normalize_value(value, unordered=unordered, param_type=param_type)
+
+    def type_ok(self, function: str, name: str, value: Any) -> bool:
+        """Whether ``value`` has the declared type of parameter ``name`` (unknown name: False).
+
+        Without a schema for ``function`` any JSON value is accepted.
+        """
+        schema = self.schemas.get(function)
+        if schema is None:
+            return True
+        if name not in schema.parameters:
+            return False
+        key = (function, name, type(value), value) if _hashable(value) else None
+        if key is not None and key in _TYPE_MEMO:
+            return _TYPE_MEMO[key]
+        violations = validate_call(schema, {name: value})
+        ok = not any(v.kind in _TYPE_ERRORS for v in violations)
+        if key is not None and len(_TYPE_MEMO) < _CACHE_LIMIT * 8:
+            _TYPE_MEMO[key] = ok
+        return ok
+
+
+_TYPE_MEMO: dict[tuple[Any, ...], bool] = {}
+_PREPARED: dict[int, tuple[weakref.ref[Task], PreparedTask]] = {}
+
+
+def prepare(task: Task) -> PreparedTask:
+    """The prepared gold side of ``task`` (computed once per task object)."""
+    entry = _PREPARED.get(id(task))
+    if entry is not None and entry[0]() is task:
+        return entry[1]
+    prepared = _build(task)
+    if len(_PREPARED) >= _CACHE_LIMIT:
+        _PREPARED.clear()
+    _PREPARED[id(task)] = (weakref.ref(task), prepared)
+    return prepared
+
+
+def _build(task: Task) -> PreparedTask:
+    schemas: dict[str, ToolSchema] = {}
+    for record in task.tools:
+        try:
+            schema = ToolSchema.from_record(record)
+        except (ValueError, TypeError, AttributeError):
+            continue
+        schemas[schema.name] = schema
+    prepared = PreparedTask(task, [], schemas, {}, {})
+    for position, step in enumerate(task.steps):
+        values = {k: prepared.normalize(step.function, k, v) for k, v in step.arguments.items()}
+        prepared.steps.append(PreparedStep(step, position, frozenset(step.arguments), values))
+        prepared.by_function.setdefault(step.function, []).append(position)
+        prepared.position_of[step.index] = position
+    return prepared
+
+
+def _param_traits(schema: ToolSchema | None, name: str) -> tuple[bool, str | None]:
+    if schema is None:
+        return False, None
+    spec = schema.parameters.get(name)
+    if spec is None:
+        return False, None
+    raw = schema.raw.get("parameters", {})
+    props = raw.get("properties", {}) if isinstance(raw, dict) else {}
+    node = props.get(name, {}) if isinstance(props, dict) else {}
+    unordered = isinstance(node, dict) and node.get("uniqueItems") is True
+    return unordered, spec.type
+
+
+def _hashable(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)

@@ -1,0 +1,191 @@
+"""Reward terms as TRL reward functions, for ``GRPOTrainer(reward_funcs=..., args=GRPOConfig(
+reward_weights=...))``.
+
+:func:`trl_reward_functions` returns one callable per term, named after the term (TRL logs
+``rewards/<term>/mean``), and the weights list in the same order. TRL 1.16 calls each as
+``func(prompts=..., completions=..., completion_ids=..., **columns)`` where ``columns`` are the
+dataset's other columns, one value per completion, plus ``trainer_state``, ``log_extra``,
+``log_metric`` and, with ``environment_factory``, ``environments``. The task travels as the
+dataset column ``task`` (JSON text from :func:`~orchestrl.plugins.rewards.task_codec.task_to_json`;
+a :class:`~orchestrl.api.Task` object is accepted too).
+
+A completion becomes a :class:`~orchestrl.api.Trajectory`:
+
+* a string (standard mode): its tool-call attempts, parsed from text, none executed;
+* a list of messages (conversational/tool mode, where TRL appends ``tool`` messages with the
+  tool's output after each assistant message that has ``tool_calls``): the calls of each
+  assistant message (:func:`~orchestrl.plugins.parsing.tool_calls.parse_message`), each paired
+  with its ``tool`` message (by ``tool_call_id`` when present, else in order).
+
+Execution metadata comes from the environment when it keeps it: when ``environments[i]`` has a
+``calls`` attribute holding :class:`~orchestrl.api.CallRecord` objects (as the rollout engine's
+episodes do), those records — with the environment's ``ToolResult`` — are the trajectory's
+calls. Otherwise each call's result is read from its ``tool`` message: ``ok`` when the content
+is JSON that is not an error payload (an object with an ``error`` key, ``status`` false, or
+``{}``); text that is not JSON counts as a failure.
+
+All functions built together share the conversion of one batch, so a batch is parsed and
+analysed once however many terms there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from orchestrl.api import CallRecord, RewardTerm, Task, ToolResult, Trajectory
+from orchestrl.errors import ConfigError
+from orchestrl.plugins.parsing.json_bounded import JsonLimits, loads_bounded
+from orchestrl.plugins.parsing.tool_calls import parse_message, parse_text
+from orchestrl.plugins.rewards.analysis import Analysis, analyse
+from orchestrl.plugins.rewards.base import MatchedTerm
+from orchestrl.plugins.rewards.combined import CombinedReward, checked
+from orchestrl.plugins.rewards.task_codec import task_from_json
+
+TASK_COLUMN = "task"
+_TOOL_OUTPUT_LIMITS = JsonLimits(max_chars=8_000_000, max_depth=128, max_int_digits=400)
+
+
+class _BatchCache:
+    """Trajectories (and analyses) of the last batch, shared by the functions of one reward."""
+
+    def __init__(self, task_column: str) -> None:
+        self.task_column = task_column
+        self._key: tuple[int, int] | None = None
+        self._completions: Any = None
+        self.items: list[tuple[Trajectory, Task, list[Analysis | None]]] = []
+
+    def get(self, completions: Sequence[Any], kwargs: Mapping[str, Any]) -> list:
+        if self._completions is not completions or self._key != (id(completions), len(completions)):
+            tasks = kwargs.get(self.task_column)
+            if tasks is None:
+                raise ConfigError(
+                    f"the dataset has no '{self.task_column}' column; add the task as JSON "
+                    "text (orchestrl.plugins.rewards.task_codec.task_to_json)"
+                )
+            environments = kwargs.get("environments") or [None] * len(completions)
+            self.items = [
+                (to_trajectory(c, env, task_id=t.id), t, [None])
+                for c, t, env in zip(
+                    completions, (_task(x) for x in tasks), environments, strict=True
+                )
+            ]
+            self._completions, self._key = completions, (id(completions), len(completions))
+        return self.items
+
+
+class TermRewardFunction:
+    """One reward term as a TRL reward function; ``__name__`` is the term name."""
+
+    def __init__(self, name: str, term: RewardTerm, cache: _BatchCache) -> None:
+        self.__name__ = name
+        self.term = term
+        self._cache = cache
+
+    def __call__(
+        self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any
+    ) -> list[float]:
+        scores = []
+        for trajectory, task, slot in self._cache.get(completions, kwargs):
+            if isinstance(self.term, MatchedTerm):
+                if slot[0] is None:
+                    slot[0] = analyse(trajectory, task)
+                value = self.term.score_analysis(slot[0])
+            else:
+                value = self.term.score(trajectory, task)
+            scores.append(checked(self.__name__, value))
+        return scores
+
+    def __repr__(self) -> str:
+        return f"<reward function {self.__name__}: {type(self.term).__name__}>"
+
+
+def trl_reward_functions(
+    reward: CombinedReward | Mapping[str, tuple[RewardTerm, float]],
+    *,
+    task_column: str = TASK_COLUMN,
+) -> tuple[list[TermRewardFunction], list[float]]:
+    """One TRL reward function per term, and the matching ``reward_weights``."""
+    combined = reward if isinstance(reward, CombinedReward) else CombinedReward(reward)
+    cache = _BatchCache(task_column)
+    functions = [
+        TermRewardFunction(name, term, cache) for name, (term, _) in combined.terms.items()
+    ]
+    return functions, combined.weights
+
+
+def to_trajectory(completion: Any, environment: Any = None, *, task_id: str = "") -> Trajectory:
+    """The trajectory of one TRL completion (see the module docstring)."""
+    if isinstance(completion, str):
+        messages: list[dict[str, Any]] = [{"role": "assistant", "content": completion}]
+        calls = parse_text(completion)
+    else:
+        messages = [m for m in completion or [] if isinstance(m, Mapping)]
+        calls = _calls_from_messages(messages)
+    recorded = getattr(environment, "calls", None)
+    if isinstance(recorded, list) and all(isinstance(r, CallRecord) for r in recorded):
+        calls = list(recorded)
+    final = None
+    if messages and messages[-1].get("role") == "assistant" and not messages[-1].get("tool_calls"):
+        content = messages[-1].get("content")
+        final = content if isinstance(content, str) else None
+    return Trajectory(task_id=task_id, messages=list(messages), calls=calls, final_answer=final)
+
+
+def _calls_from_messages(messages: list[Mapping[str, Any]]) -> list[CallRecord]:
+    records: list[CallRecord] = []
+    turn = 0
+    pending: list[int] = []
+    for message in messages:
+        role = message.get("role")
+        if role == "assistant":
+            new = parse_message(message, turn=turn)
+            pending = list(range(len(records), len(records) + len(new)))
+            records.extend(new)
+            turn += 1
+        elif role == "tool" and pending:
+            slot = _slot_for(message, records, pending)
+            pending.remove(slot)
+            record = records[slot]
+            records[slot] = CallRecord(
+                record.turn,
+                record.raw,
+                record.call,
+                record.parse_error,
+                _result_from_text(message.get("content")),
+            )
+    return records
+
+
+def _slot_for(message: Mapping[str, Any], records: list[CallRecord], pending: list[int]) -> int:
+    call_id = message.get("tool_call_id")
+    if isinstance(call_id, str):
+        for slot in pending:
+            call = records[slot].call
+            if call is not None and call.id == call_id:
+                return slot
+    return pending[0]
+
+
+def _result_from_text(content: Any) -> ToolResult:
+    if not isinstance(content, str):
+        return ToolResult(
+            ok=False,
+            content=None,
+            error_kind="api_error",
+            message="tool message content is not text",
+        )
+    try:
+        value = loads_bounded(content, _TOOL_OUTPUT_LIMITS)
+    except ValueError:
+        return ToolResult(
+            ok=False, content=content, error_kind="api_error", message="tool output is not JSON"
+        )
+    failed = isinstance(value, dict) and (
+        not value or "error" in value or value.get("status") is False
+    )
+    return ToolResult(ok=not failed, content=value, error_kind="api_error" if failed else None)
+
+
+def _task(value: Any) -> Task:
+    return value if isinstance(value, Task) else task_from_json(value)
