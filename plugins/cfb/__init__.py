@@ -1,0 +1,1 @@
+"""ComplexFuncBench: loaders, the deterministic turn-by-turn protocol, metrics and reports."""

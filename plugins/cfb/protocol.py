@@ -1,0 +1,322 @@
+"""The turn-by-turn protocol of ComplexFuncBench, made deterministic.
+
+The model sees the system prompt, the item's tools and the query, then answers turn after turn.
+
+* **Pending calls.** The gold calls the model may make now are the unmatched calls of the turns
+  up to the *frontier*: the first turn that still has a required (not free, see
+  :func:`~orchestrl.plugins.cfb.rules.is_free`) call unmatched. A turn's calls become pending
+  only once every required call of the earlier turns is matched, so a call that needs an
+  earlier observation is never accepted before it (ComplexFuncBench's own runner already opens
+  the next turn after any partial match; that leniency is not kept). Free gold calls of any
+  turn may be made at any time, or skipped.
+* **A model turn** is parsed into call attempts (structured ``tool_calls`` or text). Attempts
+  that do not parse, name a tool the item does not offer, or break the schema
+  (:func:`~orchestrl.plugins.env.schema.validate_call`) get a format error the model can read.
+  The valid calls are matched one-to-one (:func:`~orchestrl.plugins.cfb.matching.match_turn`)
+  against the pending and free gold calls: matched calls receive the gold observation, the
+  others the benchmark's "problem with your api call" message and an error kind
+  (:func:`~orchestrl.plugins.cfb.taxonomy.classify`).
+* **Stop.** The episode ends when the model answers in text (success when every required gold
+  call was matched, else ``no_call``), when a turn matches nothing and has no format error, when
+  ``max_format_retries`` consecutive turns match nothing but have format errors, when the model
+  calls after the last gold call (``hallucinated_call``), or after ``max_model_turns``.
+* **Missing observations.** When a gold call's observation is known neither from the item nor
+  from the cache, only the turns up to and including its turn are played (later turns would
+  need it); the item ends ``truncated`` once those are complete, and is reported as such.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from orchestrl.api import JSON, CallRecord, GoldStep, Policy, PolicyOutput, Task, ToolCall
+from orchestrl.errors import OrchestrlError
+from orchestrl.plugins.cfb import results as R
+from orchestrl.plugins.cfb import taxonomy as tx
+from orchestrl.plugins.cfb.loaders import turns_of
+from orchestrl.plugins.cfb.matching import MatchContext, match_turn
+from orchestrl.plugins.cfb.observations import GoldObservations
+from orchestrl.plugins.cfb.rules import is_free
+from orchestrl.plugins.env.render import render_response
+from orchestrl.plugins.env.schema import ToolSchema, validate_call
+from orchestrl.plugins.parsing.tool_calls import parse_text, parse_tool_calls
+from orchestrl.plugins.rollout.prompt import DEFAULT_SYSTEM_PROMPT, initial_messages, openai_tools
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED_CALL = (
+    "There is a problem with your api call, please double-check for possible problems."
+)
+NOT_RECORDED = "the benchmark recorded no response for this call"
+
+
+@dataclass(frozen=True)
+class ProtocolLimits:
+    """Bounds of one episode."""
+
+    max_model_turns: int = 20
+    max_format_retries: int = 2
+    response_chars: int = 8_192
+    system_prompt: str | None = DEFAULT_SYSTEM_PROMPT
+
+
+class _Episode:
+    """State of one item's episode; :func:`run_item` drives it."""
+
+    def __init__(self, task: Task, schemas: Mapping[str, ToolSchema], ctx: MatchContext,
+                 limits: ProtocolLimits, missing: Mapping[int, str]) -> None:
+        self.task, self.schemas, self.ctx, self.limits = task, schemas, ctx, limits
+        self.turns = turns_of(task)
+        self.turn_of = {s.index: t for t, turn in enumerate(self.turns) for s in turn}
+        first_missing = min((self.turn_of[i] for i in missing), default=len(self.turns) - 1)
+        self.scored = first_missing + 1
+        self.scored_steps = [s for turn in self.turns[: self.scored] for s in turn]
+        self.matched: dict[int, str] = {}
+
+    # ------------------------------------------------------------ gold bookkeeping
+
+    @property
+    def frontier(self) -> int:
+        """The first scored turn with a required call not yet matched (``scored`` when none)."""
+        return self.completed_turns()
+
+    def pending(self) -> list[GoldStep]:
+        return [s for t in range(min(self.frontier, self.scored - 1) + 1) for s in self.turns[t]
+                if s.index not in self.matched]
+
+    def candidates(self) -> list[GoldStep]:
+        pending = self.pending()
+        ids = {s.index for s in pending}
+        free = [s for s in self.scored_steps if s.index not in self.matched and s.index not in ids
+                and is_free(s.function, s.arguments)]
+        return pending + free
+
+    def required_left(self) -> list[GoldStep]:
+        return [s for s in self.scored_steps
+                if s.index not in self.matched and not is_free(s.function, s.arguments)]
+
+    def completed_turns(self) -> int:
+        done = 0
+        for turn in self.turns[: self.scored]:
+            if any(s.index not in self.matched and not is_free(s.function, s.arguments)
+                   for s in turn):
+                break
+            done += 1
+        return done
+
+    def correct_calls(self) -> int:
+        done = self.completed_turns()
+        return sum(1 for t, turn in enumerate(self.turns[: self.scored]) for s in turn
+                   if s.index in self.matched or (t < done and is_free(s.function, s.arguments)))
+
+    # ------------------------------------------------------------ one model turn
+
+    def judge_calls(self, records: Sequence[CallRecord], model_turn: int,
+                    result: R.ItemResult) -> tuple[list[JSON], int, int]:
+        """Observations for each attempt, the number matched and the number of format errors."""
+        observations: list[JSON] = [None] * len(records)
+        entries: list[dict[str, JSON]] = [{} for _ in records]
+        valid: list[tuple[int, ToolCall]] = []
+        format_errors = 0
+        for i, record in enumerate(records):
+            error = self.format_error(record)
+            entries[i] = _entry(record)
+            if error is None:
+                assert record.call is not None
+                valid.append((i, record.call))
+                continue
+            format_errors += 1
+            observations[i] = {"error": error}
+            entries[i].update(outcome=tx.FORMAT_ERROR, detail=error)
+            result.errors.append({"kind": tx.FORMAT_ERROR, "turn": model_turn, "detail": error})
+        before = set(self.matched)
+        pending = self.pending()
+        future = [s for t in range(self.frontier + 1, len(self.turns)) for s in self.turns[t]
+                  if s.index not in self.matched]
+
+        matches = match_turn(valid, self.candidates(), self.ctx)
+        by_step = {s.index: s for s in self.task.steps}
+        for match in matches:
+            self.matched[match.step] = match.stage
+            result.matched_by[match.stage] = result.matched_by.get(match.stage, 0) + 1
+            gold, _ = self.ctx.observations.gold(by_step[match.step])
+            observations[match.call] = gold if gold is not None else {"note": NOT_RECORDED}
+            entries[match.call].update(outcome="matched", step=match.step, stage=match.stage)
+        matched_calls = {m.call for m in matches}
+        still = [s for s in pending if s.index not in self.matched]
+        done = [by_step[i] for i in before]
+        for i, call in valid:
+            if i in matched_calls:
+                continue
+            observations[i] = {"error": UNEXPECTED_CALL}
+            kind, detail = tx.classify(call, still, future, done, self.schemas)
+            entries[i].update(outcome=kind, detail=detail)
+            result.errors.append({"kind": kind, "turn": model_turn, "detail": detail})
+        result.log.append({"turn": model_turn, "frontier": self.frontier, "calls": entries})
+        return observations, len(matches), format_errors
+
+    def format_error(self, record: CallRecord) -> str | None:
+        if record.call is None:
+            return f"could not parse tool call: {record.parse_error}"
+        schema = self.schemas.get(record.call.name)
+        if schema is None:
+            offered = ", ".join(sorted(self.schemas))
+            return f"unknown tool '{record.call.name[:64]}'; available: {offered}"
+        violations = validate_call(schema, dict(record.call.arguments))
+        return "; ".join(v.message for v in violations) if violations else None
+
+
+def run_item(
+    policy: Policy,
+    task: Task,
+    observations: GoldObservations,
+    *,
+    limits: ProtocolLimits | None = None,
+    judge: object = None,
+    missing_mode: str = "truncate",
+) -> R.ItemResult:
+    """Play one item with ``policy`` and return its result (never raises for model output)."""
+    limits = limits or ProtocolLimits()
+    schemas = _schemas(task)
+    sources: dict[str, int] = {}
+    missing: dict[int, str] = {}
+    for step in task.steps:
+        _, source = observations.gold(step)
+        sources[source] = sources.get(source, 0) + 1
+        if source == "missing":
+            missing[step.index] = _describe(step)
+    ctx = MatchContext(schemas, observations, judge)  # type: ignore[arg-type]
+    episode = _Episode(task, schemas, ctx, limits, missing)
+    result = R.ItemResult(
+        id=task.id, domain=task.domain, n_steps=len(task.steps), n_turns=len(episode.turns),
+        scored_turns=episode.scored, scored_calls=len(episode.scored_steps),
+        missing_gold={str(k): v for k, v in sorted(missing.items())}, gold_sources=sources)
+    if missing and missing_mode == "skip":
+        result.status, result.stop = R.SKIPPED, "missing_gold"
+        return result
+    _play(policy, task, episode, limits, result)
+    result.turns_completed = episode.completed_turns()
+    result.calls_correct = episode.correct_calls()
+    return result
+
+
+def _play(policy: Policy, task: Task, episode: _Episode, limits: ProtocolLimits,
+          result: R.ItemResult) -> None:
+    messages = initial_messages(task, limits.system_prompt)
+    tools = openai_tools(task.tools)
+    policy.begin_episode(task)
+    format_streak = 0
+    truncated = episode.scored < len(episode.turns)
+    for model_turn in range(limits.max_model_turns):
+        if truncated and not episode.required_left():
+            result.status, result.stop = R.TRUNCATED, "missing_gold"
+            return
+        try:
+            output = policy.act(messages, tools)
+        except OrchestrlError as exc:
+            log.warning("policy failed on item %s: %s", task.id, exc)
+            result.stop = "policy_error"
+            return
+        result.model_turns = model_turn + 1
+        records = _parse(output, model_turn)
+        if not records:
+            result.final_answer = (output.text or "").strip()
+            left = episode.required_left()
+            if left:
+                for step in left:
+                    result.errors.append({"kind": tx.NO_CALL, "turn": model_turn,
+                                          "detail": f"gold step {step.index} "
+                                                    f"'{step.function}' was never made"})
+                result.stop, result.failure = "answer", _root_cause(result)
+            else:
+                result.status, result.stop = R.SUCCESS, "answer"
+            return
+        all_done = not episode.required_left() and not truncated
+        observations, matched, format_errors = episode.judge_calls(records, model_turn, result)
+        _append_turn(messages, output, records, observations, model_turn, limits)
+        if all_done and matched == 0:
+            result.stop, result.failure = "hallucinated_call", tx.HALLUCINATED_CALL
+            return
+        if matched:
+            format_streak = 0
+            continue
+        if format_errors and format_streak < limits.max_format_retries:
+            format_streak += 1
+            continue
+        result.stop = "format_error" if format_errors else "no_match"
+        result.failure = _root_cause(result)
+        return
+    result.stop = "max_turns"
+    result.failure = _root_cause(result)
+
+
+def _root_cause(result: R.ItemResult) -> str:
+    """The first error that is not a format error (a format error may be corrected), else
+    the first format error, else ``no_call``."""
+    kinds = [str(e["kind"]) for e in result.errors]
+    for kind in kinds:
+        if kind != tx.FORMAT_ERROR:
+            return kind
+    return kinds[0] if kinds else tx.NO_CALL
+
+
+def _parse(output: PolicyOutput, turn: int) -> list[CallRecord]:
+    if output.tool_calls:
+        return parse_tool_calls(output.tool_calls, turn=turn)
+    return parse_text(output.text or "", turn=turn)
+
+
+def _append_turn(messages: list[dict[str, JSON]], output: PolicyOutput,
+                 records: Sequence[CallRecord], observations: Sequence[JSON], turn: int,
+                 limits: ProtocolLimits) -> None:
+    """Assistant message (same shape as the rollout engine's) and one tool message per attempt."""
+    ids: list[str | None]
+    if all(r.call is not None for r in records):
+        entries = [{"id": (r.call.id if r.call and r.call.id else f"call_{turn}_{i}"),
+                    "type": "function",
+                    "function": {"name": r.call.name, "arguments": dict(r.call.arguments)}}
+                   for i, r in enumerate(records) if r.call is not None]
+        visible = "" if output.tool_calls else _visible(output.text or "")
+        messages.append({"role": "assistant", "content": visible, "tool_calls": entries})
+        ids = [e["id"] for e in entries]
+    else:
+        messages.append({"role": "assistant", "content": output.text or ""})
+        ids = [None] * len(records)
+    for record, content, call_id in zip(records, observations, ids, strict=True):
+        name = record.call.name if record.call is not None else "invalid_tool_call"
+        message = {"role": "tool", "name": name,
+                   "content": render_response(content, limits.response_chars)}
+        if call_id:
+            message["tool_call_id"] = call_id
+        messages.append(message)
+
+
+def _visible(text: str) -> str:
+    import re
+
+    return re.sub(r"<tool_call>.*?</tool_call>", "", text, flags=re.DOTALL).strip()
+
+
+def _entry(record: CallRecord) -> dict[str, JSON]:
+    if record.call is None:
+        return {"raw": record.raw[:500]}
+    return {"name": record.call.name, "arguments": dict(record.call.arguments)}
+
+
+def _schemas(task: Task) -> dict[str, ToolSchema]:
+    schemas = {}
+    for tool in task.tools:
+        try:
+            schema = ToolSchema.from_record(tool)
+        except ValueError:
+            continue
+        schemas[schema.name] = schema
+    return schemas
+
+
+def _describe(step: GoldStep) -> str:
+    text = json.dumps(step.arguments, ensure_ascii=False, sort_keys=True)
+    return f"{step.function} {text if len(text) <= 200 else text[:197] + '...'}"
