@@ -5,9 +5,12 @@ A task keeps everything needed to rebuild its entry in ``metadata`` (``world="bf
 ``involved_classes``, ``missed_function``, ``long_context``), so environments, benchmarks and
 samplers work from tasks alone, synthesized ones included.
 
-Gold steps are the ground-truth calls in order, each with its ``turn``. A stateful backend has
-no value-level dependencies, so ``depends_on`` chains each call to the previous call on the
-same backend class (the state it reads was written by the calls before it).
+Gold steps are the ground-truth calls in order, each with its ``turn`` (the BFCL user turn).
+A stateful backend has no value-level dependencies (``dependency_args`` stay empty); the state a
+call reads was written by the calls before it, so ``depends_on`` names the last call on the
+same backend class in an *earlier* turn. Calls of one turn are executed in order within one
+assistant message, so an edge inside a turn would demand a separate assistant turn that BFCL
+does not ask for (the orchestration reward requires producers in earlier assistant turns).
 ``response`` is the string the ground truth receives when executed from the initial state.
 """
 
@@ -31,10 +34,11 @@ def entry_to_task(entry: BfclEntry) -> Task:
     steps: list[GoldStep] = []
     last_on_class: dict[str, int] = {}
     for turn, calls in enumerate(ground_truth_calls(entry, backends)):
+        before_turn = dict(last_on_class)
         for call in calls:
             index = len(steps)
             cls = owner.get(call.name, "")
-            previous = last_on_class.get(cls)
+            previous = before_turn.get(cls)
             steps.append(
                 GoldStep(
                     index=index,

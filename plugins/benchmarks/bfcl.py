@@ -1,0 +1,283 @@
+"""Benchmark ``bfcl``: BFCL v4 multi-turn, run turn by turn and scored by BFCL's own checker.
+
+For every selected entry the policy sees the conversation grow as in BFCL's inference loop:
+the user messages of turn *t* are appended (for a ``miss_func`` hold-out turn, BFCL's "I have
+updated some more functions" message, and the held-out tools join the offered ones), then the
+policy acts step after step through the rollout engine's :class:`~orchestrl.plugins.rollout.
+engine.Episode` (tool schemas in OpenAI form, rendered by the policy's chat template; calls
+parsed from structured ``tool_calls`` or ``<tool_call>`` text), each call executed on the real
+backends by :class:`~orchestrl.plugins.bfcl.environment.BfclEnvironment`, until a step has no
+call. More than ``max_steps_per_turn`` steps in a turn, the token budget, or a policy failure
+ends the entry early (BFCL's force-termination: the entry fails).
+
+Scores per entry: ``valid`` (BFCL's all-or-nothing verdict from
+:func:`~orchestrl.plugins.bfcl.checker.check_entry`, with its error type), ``partial`` (the share
+of scored turns passing BFCL's state and response checks) and, when a ``reward`` runtime
+dependency is given (anything with ``score(trajectory, task)``, e.g. the configured
+:class:`~orchestrl.plugins.rewards.combined.CombinedReward`), the graduated reward of the
+trajectory. Headline metrics: ``accuracy``, ``partial`` and ``reward`` overall (entry-weighted)
+and per category as ``<category>/<metric>``. Files under ``output_dir``: ``bfcl_results.jsonl``
+(one line per entry) and ``bfcl_summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orchestrl import hookimpl
+from orchestrl.api import Benchmark, Policy, Task, ToolCall, Trajectory
+from orchestrl.errors import ConfigError, OrchestrlError
+from orchestrl.registry import Registry
+
+log = logging.getLogger(__name__)
+
+ADDITIONAL_FUNCTION_PROMPT = (
+    "I have updated some more functions you can choose from. What about now?"
+)
+"""BFCL's user message of a ``miss_func`` hold-out turn."""
+
+SYSTEM_PROMPT = (
+    "You are an expert in composing functions. You are given a question and a set of possible "
+    "functions. Based on the question, you will need to make one or more function/tool calls "
+    "to achieve the purpose. If none of the functions can be used, point it out. If the given "
+    "question lacks the parameters required by the function, also point it out.\n\n"
+    "At each turn, you should try your best to complete the tasks requested by the user within "
+    "the current turn. Continue to output functions to call until you have fulfilled the "
+    "user's request to the best of your ability. Once you have no more functions to call, the "
+    "system will consider the current turn complete and proceed to the next turn or task."
+)
+"""BFCL's multi-turn instructions (its default prompt without the tool-call format, which the
+policy's chat template supplies)."""
+
+
+@dataclass
+class BfclBenchmarkConfig:
+    """Which entries to run and the limits of each episode."""
+
+    categories: list[str] = field(default_factory=lambda: ["multi_turn_base"])
+    """Any of multi_turn_base, multi_turn_miss_func, multi_turn_miss_param,
+    multi_turn_long_context."""
+    split: str = "all"
+    """all | eval | train: scenarios of the documented split (orchestrl.plugins.bfcl.split)."""
+    subset: int = 0
+    """Run the first ``subset`` selected entries of each category (0: all)."""
+    ids: list[str] = field(default_factory=list)
+    """Run only these entry ids (empty: no filter)."""
+    max_steps_per_turn: int = 20
+    """BFCL's MAXIMUM_STEP_LIMIT: assistant steps per user turn before force-termination."""
+    max_calls_per_step: int = 64
+    token_budget: int = 65_536
+    """Tokens the policy may generate over one entry."""
+    response_chars: int = 8_192
+    system_prompt: str = SYSTEM_PROMPT
+    """System turn ("" for none)."""
+    progress: bool = True
+
+
+class BfclBenchmark(Benchmark):
+    """BFCL multi-turn evaluation (see the module doc). Runtime dependencies: ``reward``
+    (optional scorer of trajectories) and ``cache`` (optional response cache without schemas,
+    which then records every executed call)."""
+
+    def __init__(
+        self,
+        categories: list[str] | None = None,
+        split: str = "all",
+        subset: int = 0,
+        ids: list[str] | None = None,
+        max_steps_per_turn: int = 20,
+        max_calls_per_step: int = 64,
+        token_budget: int = 65_536,
+        response_chars: int = 8_192,
+        system_prompt: str = SYSTEM_PROMPT,
+        progress: bool = True,
+        reward: Any = None,
+        cache: Any = None,
+    ) -> None:
+        from orchestrl.plugins.bfcl.split import SPLITS
+        from orchestrl.plugins.bfcl.world import CATEGORIES
+
+        self.categories = list(categories or ["multi_turn_base"])
+        unknown = [c for c in self.categories if c not in CATEGORIES]
+        if unknown:
+            raise ConfigError(
+                f"unknown bfcl category '{unknown[0]}'; available: {', '.join(CATEGORIES)}"
+            )
+        if split not in SPLITS:
+            raise ConfigError(f"bfcl split '{split}' is not one of {', '.join(SPLITS)}")
+        if subset < 0 or max_steps_per_turn < 1 or max_calls_per_step < 1 or token_budget < 1:
+            raise ConfigError("bfcl subset must be >= 0 and the step, call and token limits >= 1")
+        self.split = split
+        self.subset = subset
+        self.ids = set(ids or [])
+        self.max_steps_per_turn = max_steps_per_turn
+        self.max_calls_per_step = max_calls_per_step
+        self.token_budget = token_budget
+        self.response_chars = response_chars
+        self.system_prompt = system_prompt or None
+        self.progress = progress
+        self.reward = reward
+        self.cache = cache
+
+    def tasks(self) -> list[Task]:
+        """The selected entries as tasks, category by category."""
+        from orchestrl.plugins.bfcl.split import select
+        from orchestrl.plugins.bfcl.tasks import entry_to_task
+        from orchestrl.plugins.bfcl.world import load_entries
+
+        tasks = []
+        for category in self.categories:
+            entries = select(load_entries(category), self.split)
+            if self.ids:
+                entries = [e for e in entries if e.id in self.ids]
+            if self.subset:
+                entries = entries[: self.subset]
+            tasks.extend(entry_to_task(e) for e in entries)
+        return tasks
+
+    def evaluate(self, policy: Policy, *, output_dir: Path) -> dict[str, float]:
+        """Run every selected entry, write the per-entry results and summary, return metrics."""
+        from tqdm import tqdm
+
+        from orchestrl.plugins.bfcl.environment import BfclEnvironment
+
+        output_dir = Path(output_dir)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        tasks = self.tasks()
+        if not tasks:
+            raise ConfigError("the bfcl benchmark selected no entries")
+        env = BfclEnvironment(self.cache, miss_policy="live")
+        rows = []
+        with (output_dir / "bfcl_results.jsonl").open("w", encoding="utf-8") as out:
+            for task in tqdm(tasks, desc="bfcl", disable=not self.progress):
+                row = self.run_entry(policy, env, task)
+                rows.append(row)
+                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        summary = summarize(rows)
+        (output_dir / "bfcl_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return summary
+
+    def run_entry(self, policy: Policy, env: Any, task: Task) -> dict[str, Any]:
+        """One entry: the episode, BFCL's verdict, the partial score and the reward."""
+        from orchestrl.plugins.bfcl.checker import check_entry
+        from orchestrl.plugins.bfcl.tasks import task_to_entry
+
+        trajectory, model_turns = self.episode(policy, env, task)
+        entry = task_to_entry(task)
+        entry.category = task.metadata.get("category", entry.category)
+        verdict = check_entry(entry, model_turns)
+        row: dict[str, Any] = {
+            "id": task.id,
+            "category": entry.category,
+            "valid": verdict.valid,
+            "error_type": verdict.error_type,
+            "error_message": verdict.error_message,
+            "partial": verdict.partial,
+            "turn_passed": verdict.turn_passed,
+            "stop_reason": trajectory.stop_reason,
+            "calls": [[[_call_text(c) for c in step] for step in turn] for turn in model_turns],
+        }
+        if self.reward is not None:
+            row["reward"] = float(self.reward.score(trajectory, task))
+        return row
+
+    def episode(
+        self, policy: Policy, env: Any, task: Task
+    ) -> tuple[Trajectory, list[list[list[ToolCall]]]]:
+        """Roll the policy out over the task's user turns; return the trajectory and its calls
+        per turn and step (parsed calls only, as BFCL decodes them)."""
+        from orchestrl.plugins.bfcl.tasks import task_to_entry
+        from orchestrl.plugins.bfcl.world import tools_for_turn
+        from orchestrl.plugins.rollout.engine import ContextBudgetExceeded, Episode, RolloutLimits
+        from orchestrl.plugins.rollout.prompt import openai_tools
+
+        limits = RolloutLimits(
+            max_turns=10**9,
+            max_calls_per_turn=self.max_calls_per_step,
+            token_budget=self.token_budget,
+            response_chars=self.response_chars,
+            system_prompt=self.system_prompt,
+        )
+        episode = Episode(task, env, limits)
+        policy.begin_episode(task)
+        entry_turns: list[list[dict[str, Any]]] = task.metadata["turns"]
+        held_out = {int(k) for k in task.metadata.get("missed_function", {})}
+        count = getattr(policy, "count_tokens", None) or _estimate_tokens
+        entry = task_to_entry(task)
+        model_turns: list[list[list[ToolCall]]] = []
+        tokens = 0
+        stop = "answer"
+        for index, messages in enumerate(entry_turns):
+            if index > 0:
+                if index in held_out and not messages:
+                    messages = [{"role": "user", "content": ADDITIONAL_FUNCTION_PROMPT}]
+                episode.messages.extend(dict(m) for m in messages)
+            tools = openai_tools(tools_for_turn(entry, index))
+            steps: list[list[ToolCall]] = []
+            for _ in range(self.max_steps_per_turn + 1):
+                try:
+                    output = policy.act(episode.messages, tools)
+                except ContextBudgetExceeded:
+                    stop = "token_budget"
+                    break
+                except OrchestrlError as exc:
+                    log.warning("policy failed on bfcl entry %s: %s", task.id, exc)
+                    stop = "error"
+                    break
+                tokens += count(output.text or "") + _structured_tokens(output)
+                records = episode.add_turn(output)
+                calls = [r.call for r in records if r.call is not None]
+                if calls:
+                    steps.append(calls)
+                if not records:
+                    break
+                if tokens >= self.token_budget:
+                    stop = "token_budget"
+                    break
+            else:
+                stop = "max_turns"
+            model_turns.append(steps)  # BFCL keeps the turn it force-quit in, then stops
+            if stop != "answer":
+                break
+        return episode.trajectory(stop), model_turns
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Accuracy, partial score and reward means, overall and per category."""
+    metrics: dict[str, float] = {}
+    groups: dict[str, list[dict[str, Any]]] = {"": rows}
+    for row in rows:
+        groups.setdefault(row["category"] + "/", []).append(row)
+    for prefix, group in groups.items():
+        metrics[f"{prefix}accuracy"] = sum(r["valid"] for r in group) / len(group)
+        metrics[f"{prefix}partial"] = sum(r["partial"] for r in group) / len(group)
+        rewards = [r["reward"] for r in group if "reward" in r]
+        if rewards:
+            metrics[f"{prefix}reward"] = sum(rewards) / len(rewards)
+        metrics[f"{prefix}entries"] = float(len(group))
+    return metrics
+
+
+def _call_text(call: ToolCall) -> str:
+    from orchestrl.plugins.bfcl.calls import format_call
+
+    return format_call(call)
+
+
+def _estimate_tokens(text: str) -> int:
+    return len(text) // 4 + 1
+
+
+def _structured_tokens(output: Any) -> int:
+    if not output.tool_calls:
+        return 0
+    return _estimate_tokens(json.dumps(output.tool_calls, default=str))
+
+
+@hookimpl
+def orchestrl_register_benchmark(registry: Registry) -> None:
+    registry.add("bfcl", BfclBenchmark, config=BfclBenchmarkConfig)

@@ -1,0 +1,107 @@
+"""The ``bfcl`` benchmark: runs a policy turn by turn and scores with BFCL's checker."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from orchestrl.api import JSON, PolicyOutput, Task
+from orchestrl.build import build
+from orchestrl.plugins.benchmarks.bfcl import BfclBenchmark
+from orchestrl.plugins.bfcl.gold_policy import BfclGoldPolicy
+from orchestrl.plugins.bfcl.world import load_entries
+from orchestrl.plugins.rewards.combined import CombinedReward
+
+
+class DropLastTurn(BfclGoldPolicy):
+    """The gold policy, except that it answers the last user turn without calling anything."""
+
+    def begin_episode(self, task: Task) -> None:
+        super().begin_episode(task)
+        self._turns[-1] = []
+
+
+class RecordTools(BfclGoldPolicy):
+    """The gold policy, remembering the tool names offered at each call of ``act``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.offered: list[tuple[int, set[str]]] = []
+
+    def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
+        users = sum(1 for m in messages if m.get("role") == "user")
+        self.offered.append((users - 1, {t["function"]["name"] for t in tools}))
+        return super().act(messages, tools)
+
+
+class AlwaysPwd(BfclGoldPolicy):
+    """Calls ``pwd`` at every step and never ends a turn."""
+
+    def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
+        return PolicyOutput(text='<tool_call>{"name": "pwd", "arguments": {}}</tool_call>')
+
+
+def test_gold_policy_scores_every_base_entry_valid_with_full_reward(tmp_path, compose_config):
+    reward = CombinedReward.from_config(compose_config("reward=graduated").reward)
+    benchmark = BfclBenchmark(progress=False, reward=reward)
+    metrics = benchmark.evaluate(BfclGoldPolicy(), output_dir=tmp_path)
+    assert metrics["accuracy"] == 1.0 and metrics["partial"] == 1.0
+    assert metrics["multi_turn_base/entries"] == 200
+    assert metrics["reward"] > 0.99
+    rows = [json.loads(line) for line in (tmp_path / "bfcl_results.jsonl").read_text().splitlines()]
+    assert len(rows) == 200 and all(r["valid"] for r in rows)
+    assert json.loads((tmp_path / "bfcl_summary.json").read_text()) == metrics
+
+
+def test_a_missing_last_turn_fails_with_bfcl_reason_and_partial_credit(tmp_path):
+    benchmark = BfclBenchmark(subset=20, progress=False)
+    benchmark.evaluate(DropLastTurn(), output_dir=tmp_path)
+    rows = [json.loads(line) for line in (tmp_path / "bfcl_results.jsonl").read_text().splitlines()]
+    entries = {e.id: e for e in load_entries("multi_turn_base")}
+    for row in rows:
+        gold = entries[row["id"]].ground_truth
+        assert row["valid"] is (not gold[-1])
+        if gold[-1]:
+            assert row["error_type"] == "multi_turn:empty_turn_model_response"
+            scored = sum(1 for turn in gold if turn)
+            assert row["partial"] == pytest.approx((scored - 1) / scored)
+
+
+def test_miss_func_offers_held_out_tools_only_from_their_turn(tmp_path):
+    entry = load_entries("multi_turn_miss_func")[0]
+    policy = RecordTools()
+    benchmark = BfclBenchmark(categories=["multi_turn_miss_func"], ids=[entry.id],
+                              progress=False)
+    metrics = benchmark.evaluate(policy, output_dir=tmp_path)
+    assert metrics["accuracy"] == 1.0
+    (turn, names), = entry.missed_function.items()
+    for at, offered in policy.offered:
+        assert set(names) <= offered if at >= turn else not set(names) & offered
+
+
+def test_a_policy_that_never_stops_is_force_terminated(tmp_path):
+    benchmark = BfclBenchmark(ids=["multi_turn_base_1"], max_steps_per_turn=3, progress=False)
+    metrics = benchmark.evaluate(AlwaysPwd(), output_dir=tmp_path)
+    row = json.loads((tmp_path / "bfcl_results.jsonl").read_text())
+    assert metrics["accuracy"] == 0.0
+    assert row["stop_reason"] == "max_turns"
+    assert row["error_type"] == "multi_turn:force_terminated"
+    assert len(row["calls"]) == 1 and len(row["calls"][0]) == 4
+
+
+def test_benchmark_is_selected_and_built_from_config(compose_config, plugin_host):
+    cfg = compose_config("+benchmark=bfcl", "benchmark.subset=2", "benchmark.split=eval")
+    benchmark = build(cfg.benchmark)
+    assert isinstance(benchmark, BfclBenchmark)
+    tasks = benchmark.tasks()
+    assert len(tasks) == 2
+
+
+def test_bad_config_values_are_one_line_errors():
+    from orchestrl.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="multi_turn_nope"):
+        BfclBenchmark(categories=["multi_turn_nope"])
+    with pytest.raises(ConfigError, match="split"):
+        BfclBenchmark(split="test")
