@@ -93,3 +93,33 @@ def backend_factory(request: pytest.FixtureRequest, tmp_path: Path
     yield make
     for backend in opened:
         backend.close()
+
+
+@pytest.fixture(scope="session")
+def real_entries(booking_dir: Path, schemas: dict[str, ToolSchema]) -> list:
+    """Every entry of a cache seeded from the real traces."""
+    from orchestrl.plugins.cache.importers import import_booking_dir
+    from orchestrl.plugins.cache.memory_backend import MemoryBackend
+    from orchestrl.plugins.cache.response_cache import ResponseCache
+
+    cache = ResponseCache(MemoryBackend(), schemas)
+    import_booking_dir(cache, booking_dir)
+    return list(cache.entries())
+
+
+@pytest.fixture(scope="session")
+def write_plain_jsonl() -> Callable[..., int]:
+    """``write(path, recordings)``: write recordings as plain import JSONL; return how many."""
+    return _write_plain_jsonl
+
+
+def _write_plain_jsonl(path: Path, recordings) -> int:
+    import json
+
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for rec in recordings:
+            out.write(json.dumps({"function": rec.function, "arguments": rec.arguments,
+                                  "response": rec.response, "provenance": rec.provenance}) + "\n")
+            count += 1
+    return count
