@@ -55,6 +55,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orchestrl.plugins.rewards.paper_orchestration",
     "orchestrl.plugins.bfcl.gold_policy",
     "orchestrl.plugins.benchmarks.bfcl",
+    "orchestrl.plugins.bfcl.sampler",
 )
 """Module paths of the built-in plugins, registered in this order."""
 

@@ -44,8 +44,9 @@ class BfclEntry:
 
     @property
     def scenario(self) -> int:
-        """The scenario number shared by the entries of every category (``..._<n>``)."""
-        return int(self.id.rsplit("_", 1)[1])
+        """The scenario number shared by the entries of every category (``..._<n>``, before
+        any ``:suffix`` a derived entry adds)."""
+        return int(self.id.split(":", 1)[0].rsplit("_", 1)[1])
 
     @property
     def long_context(self) -> bool:
