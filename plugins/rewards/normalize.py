@@ -15,8 +15,8 @@
 :func:`values_equal` compares two values' canonical forms, with a numeric tolerance
 ``|a - b| <= max(rel_tol * max(|a|, |b|), abs_tol)`` for floats anywhere in the structure.
 Both are pure, never raise on JSON input, and bound their work (strings longer than
-:data:`MAX_DATE_CHARS` skip date parsing; nesting deeper than :data:`MAX_DEPTH` compares by
-``repr``).
+:data:`MAX_DATE_CHARS` skip date parsing; whatever is nested deeper than :data:`MAX_DEPTH`
+becomes one marker value, and numbers beyond ±1e300 are clamped).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ REL_TOL = 1e-6
 ABS_TOL = 1e-9
 MAX_DATE_CHARS = 40
 MAX_DEPTH = 16
+_TOO_DEEP = ("<nested deeper than 16 levels>",)
 
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$")
 _SPACES = re.compile(r"\s+")
@@ -113,21 +114,21 @@ def _norm(value: Any, unordered: bool, param_type: str | None, depth: int) -> An
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int | float):
-        number = float(value) if abs(value) < 1e300 else math.copysign(1e300, value)
+        number = float(value) if abs(value) < 1e300 else (1e300 if value > 0 else -1e300)
         return number if math.isfinite(number) else repr(value)
     if isinstance(value, str):
         if len(value) > 4_096:
             return normalize_text(value)
         return _norm_str(value, param_type)
     if depth >= MAX_DEPTH:
-        return repr(value)[:1000]
+        return _TOO_DEEP
     if isinstance(value, list | tuple):
         items = tuple(_norm(item, False, None, depth + 1) for item in value)
         return tuple(sorted(items, key=_sort_key)) if unordered else items
     if isinstance(value, dict):
         pairs = ((str(k), _norm(v, False, None, depth + 1)) for k, v in value.items())
         return ("<object>", *sorted(pairs, key=lambda kv: kv[0]))
-    return repr(value)[:1000]
+    return f"<{type(value).__name__}>"
 
 
 @lru_cache(maxsize=65_536)
