@@ -50,8 +50,12 @@ def render_response(content: JSON, budget_chars: int | None) -> str:
         full = None
     if full is not None and (budget_chars is None or len(full) <= budget_chars):
         return full
+    if full is None:  # NaN, infinities or deep nesting: make it plain JSON first
+        full = dumps(_trim(content, 2**62, 2**62, _DEEP))
+        if budget_chars is None or len(full) <= budget_chars:
+            return full
     budget = max(int(budget_chars or 0), 2)
-    original = f"{len(full)} characters" if full is not None else "a deeply nested value"
+    original = f"{len(full)} characters"
     for items, chars, depth in _SCHEDULE:
         trimmed = _trim(content, items, chars, depth)
         if isinstance(trimmed, dict) and "_truncated" not in trimmed:
