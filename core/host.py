@@ -56,6 +56,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orchestrl.plugins.bfcl.gold_policy",
     "orchestrl.plugins.benchmarks.bfcl",
     "orchestrl.plugins.bfcl.sampler",
+    "orchestrl.plugins.benchmarks.complexfuncbench",
+    "orchestrl.plugins.commands.eval",
 )
 """Module paths of the built-in plugins, registered in this order."""
 

@@ -1,0 +1,91 @@
+"""``orchestrl eval benchmark=<name> policy=<name> [overrides] [-m]``: evaluate a policy.
+
+Builds the configured policy, then the configured benchmark with the response cache as its
+runtime dependency (``cache``, opened from the ``cache`` group and typed by the tool schemas of
+``data_dir``), and runs ``benchmark.evaluate(policy, output_dir=<Hydra run directory>)``. The
+benchmark writes its own files there; this command adds ``summary.json`` (``{"benchmark",
+"policy", "metrics"}``, the shape ``orchestrl report`` aggregates over a ``-m`` sweep) and prints
+the headline metrics as a table. Rerunning into the same directory (``hydra.run.dir=...``)
+resumes a benchmark that supports it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from orchestrl import hookimpl
+from orchestrl.commands import CommandTable, hydra_command
+from orchestrl.errors import ConfigError
+
+SUMMARY_FILE = "summary.json"
+
+
+def run_eval(cfg: DictConfig) -> dict[str, float]:
+    """Evaluate ``cfg.policy`` on ``cfg.benchmark``; write summary.json; print the metrics."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from orchestrl.build import build
+
+    for group, example in (("benchmark", "complexfuncbench"), ("policy", "scripted")):
+        if cfg.get(group) is None:
+            raise ConfigError(f"orchestrl eval needs a {group}; add {group}={example}")
+    choices = _choices()
+    cache = _open_cache(cfg)
+    try:
+        policy = build(cfg.policy)
+        benchmark = build(cfg.benchmark, cache=cache)
+        output_dir = Path(HydraConfig.get().runtime.output_dir)
+        metrics = benchmark.evaluate(policy, output_dir=output_dir)
+    finally:
+        if cache is not None:
+            cache.close()
+    summary = {"benchmark": choices.get("benchmark"), "policy": choices.get("policy"),
+               "metrics": {k: (None if math.isnan(v) else v) for k, v in metrics.items()}}
+    (output_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
+    print(format_table(metrics, title=f"{summary['benchmark']} / {summary['policy']}"))
+    print(f"\nresults: {output_dir}")
+    return metrics
+
+
+def format_table(metrics: dict[str, float], *, title: str = "") -> str:
+    """Metrics as a two-column Markdown table (rates as percentages, counts as integers)."""
+    lines = [f"## {title}", ""] if title else []
+    lines += ["| metric | value |", "| --- | --- |"]
+    for name, value in metrics.items():
+        lines.append(f"| {name} | {_cell(name, value)} |")
+    return "\n".join(lines)
+
+
+def _cell(name: str, value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if name.endswith(("accuracy", "rate")) and 0.0 <= value <= 1.0:
+        return f"{100 * value:.1f}%"
+    return f"{value:g}"
+
+
+def _choices() -> dict[str, Any]:
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        return dict(HydraConfig.get().runtime.choices)
+    except ValueError:
+        return {}
+
+
+def _open_cache(cfg: DictConfig) -> Any:
+    if cfg.get("cache") is None:
+        return None
+    from orchestrl.plugins.cache.factory import open_cache
+
+    return open_cache(cfg)
+
+
+@hookimpl
+def orchestrl_register_commands(commands: CommandTable) -> None:
+    commands.add("eval", hydra_command(run_eval), help="evaluate a policy on a benchmark")
