@@ -1,8 +1,10 @@
 """Reward term ``binary``: the success baseline, 1 only when every gold step is matched exactly.
 
 Formula: ``1`` if every gold step is assigned a predicted call with exactly the gold parameter
-names and every value equal after normalisation (extra calls are allowed), else ``0``. A task
-without gold steps scores 1 only when no call was attempted.
+names and every value equal after normalisation, and (unless ``allow_extra_calls``) no other
+call was attempted; else ``0``. Without the second condition, repeating the gold calls a
+thousand times would count as success. A task without gold steps scores 1 only when no call
+was attempted.
 """
 
 from __future__ import annotations
@@ -17,15 +19,22 @@ from orchestrl.registry import Registry, RewardTermConfig
 
 @dataclass
 class BinaryConfig(RewardTermConfig):
-    """No options beyond the weight."""
+    """``allow_extra_calls``: succeed even when calls beyond the gold steps were attempted."""
+
+    allow_extra_calls: bool = False
 
 
 class Binary(MatchedTerm):
     """All-or-nothing success: every gold step matched exactly."""
 
+    def __init__(self, allow_extra_calls: bool = False) -> None:
+        self.allow_extra_calls = allow_extra_calls
+
     def score_analysis(self, analysis: Analysis) -> float:
         if analysis.n_gold == 0:
             return 1.0 if analysis.n_attempts == 0 else 0.0
+        if not self.allow_extra_calls and analysis.n_attempts != analysis.n_gold:
+            return 0.0
         exact = sum(1 for pair in analysis.pairs if pair.exact)
         return 1.0 if exact == analysis.n_gold else 0.0
 

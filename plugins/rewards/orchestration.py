@@ -1,6 +1,8 @@
 """Reward term ``orchestration``: calls in dependency order, carrying the data they received.
 
-Formula: ``credited / N`` over the ``N`` gold steps. Gold step ``j`` is credited when
+Formula: ``2·C / (A + N)`` where ``C`` counts the credited gold steps, ``A`` the attempted
+calls and ``N`` the gold steps (F1-style like the atomic levels, so that flooding the
+environment with calls cannot buy orchestration credit). Gold step ``j`` is credited when
 
 1. it is assigned a predicted call ``r_j`` (order-aware one-to-one assignment);
 2. every step ``d`` it depends on (``depends_on``) is assigned a call ``r_d`` made in an
@@ -38,7 +40,7 @@ class Orchestration(MatchedTerm):
         if analysis.n_gold == 0:
             return 1.0 if analysis.n_attempts == 0 else 0.0
         credited = sum(1 for g in range(analysis.n_gold) if step_orchestrated(analysis, g))
-        return credited / analysis.n_gold
+        return min(1.0, 2.0 * credited / (analysis.n_attempts + analysis.n_gold))
 
 
 def step_orchestrated(analysis: Analysis, gold: int) -> bool:

@@ -1,0 +1,133 @@
+"""Terms as TRL reward functions: names, weights, the task column, completions in TRL's shapes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from orchestrl.api import Task, Trajectory
+from orchestrl.errors import ConfigError
+from orchestrl.plugins.rewards import perturb
+from orchestrl.plugins.rewards import trl_adapter as adapter
+from orchestrl.plugins.rewards.combined import CombinedReward
+from orchestrl.plugins.rewards.gold import gold_trajectory
+from orchestrl.plugins.rewards.task_codec import task_to_json
+from orchestrl.plugins.rewards.trl_adapter import to_trajectory, trl_reward_functions
+
+
+@pytest.fixture
+def graduated(plugin_host, compose_config) -> CombinedReward:
+    return CombinedReward.from_config(compose_config("reward=graduated").reward)
+
+
+def trl_completion(trajectory: Trajectory) -> list[dict[str, Any]]:
+    """What TRL's tool loop leaves as a completion: assistant turns with parsed tool_calls
+    (arguments as dicts) followed by one ``tool`` message per call with the tool's output."""
+    messages = []
+    for message in trajectory.messages:
+        if message["role"] == "assistant":
+            calls = [
+                {"type": "function", "function": dict(c["function"])}
+                for c in message.get("tool_calls") or []
+            ]
+            messages.append(
+                {"role": "assistant", "content": "", **({"tool_calls": calls} if calls else {})}
+            )
+        elif message["role"] == "tool":
+            messages.append(
+                {"role": "tool", "name": message["name"], "content": message["content"]}
+            )
+    return messages
+
+
+def call_like_trl(func, completions, tasks: list[Task], **extra) -> list[float]:
+    return func(
+        prompts=[[{"role": "user", "content": t.query}] for t in tasks],
+        completions=completions,
+        completion_ids=[[1, 2, 3]] * len(completions),
+        task=[task_to_json(t) for t in tasks],
+        trainer_state=None,
+        log_extra=lambda *a, **k: None,
+        log_metric=lambda *a, **k: None,
+        **extra,
+    )
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # transformers' own deprecation, in TRL
+def test_functions_are_named_after_terms_and_weights_follow(graduated, tmp_path) -> None:
+    from trl import GRPOConfig
+    from trl.trainer.utils import get_callable_name
+
+    functions, weights = trl_reward_functions(graduated)
+    assert [get_callable_name(f) for f in functions] == graduated.names
+    assert weights == graduated.weights
+    config = GRPOConfig(
+        output_dir=str(tmp_path), reward_weights=weights, report_to=[], use_cpu=True, bf16=False
+    )
+    assert list(config.reward_weights) == weights
+
+
+def test_gold_conversations_score_one_on_every_term(graduated, eval_tasks, train_tasks) -> None:
+    tasks = eval_tasks[:8] + train_tasks[:8]
+    completions = [trl_completion(gold_trajectory(t)) for t in tasks]
+    functions, _ = trl_reward_functions(graduated)
+    for func in functions:
+        assert call_like_trl(func, completions, tasks) == [1.0] * len(tasks), func.__name__
+
+
+def test_scores_match_the_combined_reward(graduated, train_tasks) -> None:
+    import random
+
+    rng = random.Random(0)
+    tasks = train_tasks[:20]
+    trajectories = [next(perturb.random_variants(gold_trajectory(t), rng, 1)) for t in tasks]
+    environments = [type("Env", (), {"calls": tr.calls})() for tr in trajectories]
+    functions, weights = trl_reward_functions(graduated)
+    columns = [
+        call_like_trl(f, [[]] * len(tasks), tasks, environments=environments) for f in functions
+    ]
+    for i, (trajectory, task) in enumerate(zip(trajectories, tasks, strict=True)):
+        expected = graduated.breakdown(trajectory, task)
+        assert [col[i] for col in columns] == list(expected.terms.values())
+        assert sum(w * col[i] for w, col in zip(weights, columns, strict=True)) == pytest.approx(
+            expected.total
+        )
+
+
+def test_one_batch_is_analysed_once(graduated, eval_tasks, monkeypatch) -> None:
+    calls = []
+    original = adapter.analyse
+    monkeypatch.setattr(adapter, "analyse", lambda *a: calls.append(1) or original(*a))
+    tasks = eval_tasks[:5]
+    completions = [trl_completion(gold_trajectory(t)) for t in tasks]
+    functions, _ = trl_reward_functions(graduated)
+    for func in functions:
+        call_like_trl(func, completions, tasks)
+    assert len(calls) == len(tasks)
+
+
+def test_tool_messages_decide_execution_without_environment(eval_tasks) -> None:
+    task = next(t for t in eval_tasks if len(t.steps) >= 2)
+    completion = trl_completion(gold_trajectory(task))
+    tools = [m for m in completion if m["role"] == "tool"]
+    tools[0]["content"] = json.dumps({"error": "Tool Search_Car_Location not found."})
+    tools[1]["content"] = str({"status": True, "data": []})  # python repr, not JSON
+    trajectory = to_trajectory(completion)
+    assert [r.result.ok for r in trajectory.calls][:2] == [False, False]
+    assert all(r.result.ok for r in trajectory.calls[2:])
+
+
+def test_text_completions_are_parsed_but_not_executed(eval_tasks) -> None:
+    task = eval_tasks[0]
+    text = "".join(r.raw for r in gold_trajectory(task).calls) + " done"
+    trajectory = to_trajectory(text)
+    assert [r.call.name for r in trajectory.calls] == [s.function for s in task.steps]
+    assert all(r.result is None for r in trajectory.calls)
+
+
+def test_missing_task_column_is_a_config_error(graduated, eval_tasks) -> None:
+    functions, _ = trl_reward_functions(graduated)
+    with pytest.raises(ConfigError, match="'task' column"):
+        functions[0](prompts=["p"], completions=["c"], trainer_state=None)
