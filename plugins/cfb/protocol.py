@@ -254,13 +254,18 @@ def _play(policy: Policy, task: Task, episode: _Episode, limits: ProtocolLimits,
 
 
 def _root_cause(result: R.ItemResult) -> str:
-    """The first error that is not a format error (a format error may be corrected), else
-    the first format error, else ``no_call``."""
-    kinds = [str(e["kind"]) for e in result.errors]
-    for kind in kinds:
-        if kind != tx.FORMAT_ERROR:
-            return kind
-    return kinds[0] if kinds else tx.NO_CALL
+    """The first error that was not corrected, else ``no_call``.
+
+    A format error is corrected when a later model turn matched a call; other errors stand.
+    """
+    matched_turns = [entry["turn"] for entry in result.log
+                     if any(c.get("outcome") == "matched" for c in entry["calls"])]
+    last_match = max(matched_turns, default=-1)
+    for error in result.errors:
+        if error["kind"] == tx.FORMAT_ERROR and int(error["turn"]) < last_match:
+            continue
+        return str(error["kind"])
+    return tx.NO_CALL
 
 
 def _parse(output: PolicyOutput, turn: int) -> list[CallRecord]:

@@ -8,8 +8,9 @@ Kinds (strings stored in the per-item results):
 * ``missing_parameter`` — the function of a pending gold call, without an argument it gives;
 * ``wrong_value`` — the function of a pending gold call with every gold argument, but some
   value (or an extra argument) differs;
-* ``wrong_order`` — a call the item expects only in a later turn, made before the pending
-  ones (skipping a whole turn looks the same and is counted here);
+* ``wrong_order`` — a call the item expects only in a later turn (the same call, or a call of
+  a function no pending call has), made before the pending ones (skipping a whole turn looks
+  the same and is counted here);
 * ``hallucinated_call`` — a call when nothing is pending, or a repeat of a call already matched;
 * ``no_call`` — the model answered in text (or stopped) while gold calls were still pending.
 
@@ -22,6 +23,7 @@ from collections.abc import Mapping, Sequence
 
 from orchestrl.api import GoldStep, ToolCall
 from orchestrl.plugins.cache.keys import canonical_arguments
+from orchestrl.plugins.cfb.matching import normalized_agree
 from orchestrl.plugins.env.schema import ToolSchema
 
 FORMAT_ERROR = "format_error"
@@ -47,7 +49,13 @@ def classify(
     """``(kind, detail)`` of a schema-valid call that matched none of ``pending``.
 
     ``future`` are unmatched gold calls of later turns, ``done`` the gold calls already matched.
+    Checked in order: the call is a later turn's call (``wrong_order``); it has the function of
+    a pending call (``missing_parameter`` or ``wrong_value`` against the closest one); its
+    function comes only later (``wrong_order``); nothing is pending or it repeats a matched call
+    (``hallucinated_call``); else ``wrong_function``.
     """
+    if any(normalized_agree(call, step, schemas) for step in future):
+        return WRONG_ORDER, f"'{call.name}' is a call expected in a later turn"
     same = [step for step in pending if step.function == call.name]
     if same:
         return _argument_error(call, same, schemas)
