@@ -65,6 +65,12 @@ class RolloutLimits:
     """Longest tool message, in characters (JSON-aware truncation)."""
     system_prompt: str | None = DEFAULT_SYSTEM_PROMPT
     """System turn; None leaves the chat template's default."""
+    tool_description_chars: int | None = None
+    """Cut tool and parameter descriptions to this length (None: full; small contexts)."""
+
+    def tools(self, task: Task) -> list[dict[str, JSON]]:
+        """The tool schemas a rollout of ``task`` offers the model, in OpenAI form."""
+        return openai_tools(task.tools, self.tool_description_chars)
 
 
 def render_tool_content(content: JSON, budget_chars: int) -> str:
@@ -177,7 +183,7 @@ def rollout(
     limits = limits or RolloutLimits()
     episode = Episode(task, env, limits)
     policy.begin_episode(task)
-    tools = openai_tools(task.tools)
+    tools = limits.tools(task)
     count = getattr(policy, "count_tokens", None) or _estimate_tokens
     for _ in range(limits.max_turns):
         try:

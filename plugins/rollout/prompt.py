@@ -8,6 +8,7 @@ templates and OpenAI-compatible servers expect; the example response is dropped.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from orchestrl.api import JSON, Task
@@ -20,10 +21,15 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 
-def openai_tool(schema: dict[str, JSON]) -> dict[str, JSON]:
-    """One tool schema in OpenAI function form (``{"type": "function", "function": {...}}``)."""
+def openai_tool(schema: dict[str, JSON], description_chars: int | None = None) -> dict[str, JSON]:
+    """One tool schema in OpenAI function form (``{"type": "function", "function": {...}}``).
+
+    With ``description_chars``, descriptions are compacted (:func:`compact_schema`).
+    """
     if schema.get("type") == "function" and isinstance(schema.get("function"), dict):
         return schema
+    if description_chars is not None:
+        schema = compact_schema(schema, description_chars)
     function: dict[str, JSON] = {"name": schema["name"]}
     if schema.get("description"):
         function["description"] = schema["description"]
@@ -31,9 +37,27 @@ def openai_tool(schema: dict[str, JSON]) -> dict[str, JSON]:
     return {"type": "function", "function": function}
 
 
-def openai_tools(schemas: list[dict[str, JSON]]) -> list[dict[str, JSON]]:
+def openai_tools(
+    schemas: list[dict[str, JSON]], description_chars: int | None = None
+) -> list[dict[str, JSON]]:
     """Every schema of ``schemas`` in OpenAI function form, in order."""
-    return [openai_tool(schema) for schema in schemas]
+    return [openai_tool(schema, description_chars) for schema in schemas]
+
+
+def compact_schema(schema: dict[str, JSON], max_chars: int) -> dict[str, JSON]:
+    """A copy of a Booking schema with short descriptions, for small context windows.
+
+    The shared preamble (``This tool belongs to the BookingAPI ... Tool description:``) and the
+    ``EndPoint:`` suffix are removed, whitespace is collapsed, and every description (tool and
+    parameters) is cut to ``max_chars`` characters at a word boundary; 0 drops them. Names,
+    types, enums and required lists are kept. The example ``response`` is dropped.
+    """
+    out = {key: value for key, value in schema.items() if key != "response"}
+    if isinstance(out.get("description"), str):
+        text = _PREAMBLE.sub("", out["description"])
+        out["description"] = _clip(_ENDPOINT.sub("", text), max_chars)
+    out["parameters"] = _short_descriptions(out.get("parameters") or {}, max_chars)
+    return out
 
 
 def initial_messages(task: Task, system_prompt: str | None = DEFAULT_SYSTEM_PROMPT) -> list[dict]:
@@ -43,6 +67,37 @@ def initial_messages(task: Task, system_prompt: str | None = DEFAULT_SYSTEM_PROM
         messages.append({"role": "system", "content": system_prompt})
     messages.append({"role": "user", "content": task.query})
     return messages
+
+
+_PREAMBLE = re.compile(r"^This tool belongs to the BookingAPI.*?Tool description:\s*", re.DOTALL)
+_ENDPOINT = re.compile(r"\s*EndPoint:\s*\S+\s*$")
+
+
+def _clip(text: str, max_chars: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max(0, max_chars - 1)].rsplit(" ", 1)[0]
+    return cut + "…" if cut else ""
+
+
+def _short_descriptions(node: Any, max_chars: int) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                clipped = _clip(value, max_chars)
+                if clipped:
+                    out[key] = clipped
+            elif key == "properties" and isinstance(value, dict):
+                out[key] = {name: _short_descriptions(spec, max_chars)
+                            for name, spec in value.items()}
+            else:
+                out[key] = _short_descriptions(value, max_chars)
+        return out
+    if isinstance(node, list):
+        return [_short_descriptions(value, max_chars) for value in node]
+    return node
 
 
 def _object_types(node: Any) -> Any:

@@ -1,0 +1,118 @@
+"""``trainer=grpo``: TRL's ``GRPOTrainer`` against the cached environment, graduated reward.
+
+* The environment reaches TRL through ``environment_factory`` (one class per tool set, see
+  :mod:`~orchestrl.plugins.training.trl_env`); TRL runs the multi-turn loop for up to
+  ``max_tool_calling_iterations`` tool rounds and masks tool-result tokens out of the loss.
+* Each reward term is its own reward function (TRL logs ``rewards/<term>/mean``) with its
+  config weight in ``GRPOConfig.reward_weights``
+  (:func:`~orchestrl.plugins.rewards.trl_adapter.trl_reward_functions`). Before scoring, each
+  completion's attempts are merged with its episode's records, so the terms see every attempt
+  with the environment's metadata.
+* LoRA through ``peft_config``; ``trainer.init_from`` starts from an SFT adapter.
+* :class:`~orchestrl.plugins.training.callbacks.ZeroStdWarning` warns when most groups have zero
+  reward variance (TRL's ``frac_reward_zero_std``).
+
+Dataset columns: ``prompt`` (system + query), ``task`` (the task as JSON, for the reward),
+``task_id`` (for the environment's reset) and ``environment`` (the tool-set class).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from orchestrl.plugins.training import data, run
+from orchestrl.plugins.training.callbacks import ZeroStdWarning
+from orchestrl.plugins.training.lora import lora_config
+from orchestrl.plugins.training.model import load_for_training, trl_args
+from orchestrl.plugins.training.trl_env import (
+    MergedCalls,
+    environment_factories,
+    merged_calls,
+    toolset_name,
+)
+
+
+def with_merged_calls(function: Callable[..., list[float]]) -> Callable[..., list[float]]:
+    """A TRL reward function that sees merged call records instead of raw environments."""
+
+    def reward(prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float]:
+        environments = kwargs.get("environments")
+        if environments:
+            kwargs["environments"] = [
+                MergedCalls(merged_calls(c if isinstance(c, list) else [], e))
+                for c, e in zip(completions, environments, strict=True)
+            ]
+        return function(prompts=prompts, completions=completions, **kwargs)
+
+    reward.__name__ = function.__name__
+    return reward
+
+
+def grpo_dataset(tasks: Sequence[Any], limits: Any) -> Any:
+    """The GRPO training dataset (see the module docstring for its columns)."""
+    from datasets import Dataset
+
+    from orchestrl.plugins.rewards.task_codec import task_to_json
+    from orchestrl.plugins.rollout.prompt import initial_messages
+
+    return Dataset.from_list([
+        {
+            "prompt": initial_messages(task, limits.system_prompt),
+            "task": task_to_json(task),
+            "task_id": task.id,
+            "environment": toolset_name(task),
+        }
+        for task in tasks
+    ])
+
+
+def train_grpo(cfg: DictConfig) -> dict[str, Any]:
+    """Run GRPO as configured; return a summary (output dir, steps, mean reward)."""
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
+    from trl import GRPOConfig, GRPOTrainer
+
+    from orchestrl.plugins.rewards.combined import CombinedReward
+    from orchestrl.plugins.rewards.trl_adapter import trl_reward_functions
+
+    out = run.output_dir(cfg)
+    split = data.load_split(cfg)
+    limits = data.rollout_limits(cfg)
+    functions, weights = trl_reward_functions(CombinedReward.from_config(cfg.reward))
+    settings = cfg.trainer
+    args = trl_args(
+        GRPOConfig, cfg, out,
+        reward_weights=weights,
+        max_tool_calling_iterations=int(settings.max_tool_calling_iterations),
+    )
+    model, tokenizer = load_for_training(cfg)
+    resume = run.resume_point(cfg, out)
+    run.write_run_record(
+        cfg, out, data_files=[split.source, Path(str(cfg.data_dir)) / "tools.jsonl"],
+        tasks=split.train, resume=resume,
+        extra={"reward_terms": dict(zip((f.__name__ for f in functions), weights, strict=True)),
+               "holdout": [task.id for task in split.holdout]},
+    )
+    warning = ZeroStdWarning(float(settings.get("zero_std_warn", 0.5)))
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=[with_merged_calls(f) for f in functions],
+        args=args,
+        train_dataset=grpo_dataset(split.train, limits),
+        processing_class=tokenizer,
+        peft_config=lora_config(settings.get("lora")),
+        environment_factory=environment_factories(split.train, data.env_factory(cfg), limits),
+        callbacks=[warning],
+    )
+    trainer.train(resume_from_checkpoint=resume)
+    final = out / "final"
+    trainer.save_model(str(final))
+    history = [entry for entry in trainer.state.log_history if "reward" in entry]
+    return {"output_dir": str(out), "final": str(final), "steps": trainer.state.global_step,
+            "reward": [entry["reward"] for entry in history],
+            "frac_reward_zero_std": [entry.get("frac_reward_zero_std") for entry in history],
+            "zero_std_warnings": warning.warnings}

@@ -1,0 +1,174 @@
+"""The tool environment exposed to TRL's ``GRPOTrainer(environment_factory=...)``.
+
+TRL turns an environment class's public methods into tools: it renders their JSON schemas
+(from signature, type hints and Google-style docstring) into the prompt, parses the model's
+calls and calls the methods, once per rollout on a pooled instance reset with the dataset row.
+Tasks offer different tool sets, so :func:`environment_factories` builds one class per distinct
+tool set (dataset column ``environment`` selects it) whose methods are generated from the Booking
+schemas. Every method forwards to an :class:`~orchestrl.plugins.rollout.engine.Episode` of the
+rollout engine, so GRPO rollouts see the same validation, unknown-tool handling, call limits and
+response rendering as evaluation, and the episode keeps the environment's metadata per call.
+
+:func:`merged_calls` then lines the completion's messages up with the episode's records, so the
+reward sees every attempt: executed calls with their real results, calls TRL refused (a tool
+not offered) as ``unknown_tool``, and text that did not parse as unparsed attempts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from orchestrl.api import JSON, CallRecord, ErrorKind, Task, ToolCall, ToolEnvironment, ToolResult
+from orchestrl.plugins.parsing.tool_calls import parse_message
+from orchestrl.plugins.rollout.engine import Episode, RolloutLimits
+
+_PY_TYPES: dict[str, type] = {
+    "string": str, "number": float, "integer": int, "boolean": bool,
+    "array": list, "dict": dict, "object": dict,
+}
+
+
+class EpisodeEnvironment:
+    """Base of the generated environment classes: one rollout's episode at a time."""
+
+    tasks: Mapping[str, Task] = {}
+    _make_env: Callable[[], ToolEnvironment]
+    limits: RolloutLimits = RolloutLimits()
+
+    def __init__(self) -> None:
+        self._env = type(self)._make_env()
+        self.episode: Episode | None = None
+
+    def reset(self, **row: Any) -> None:
+        """Start the episode of the row's task (column ``task_id``); adds nothing to the prompt."""
+        self.episode = Episode(type(self).tasks[str(row["task_id"])], self._env, type(self).limits)
+
+    @property
+    def calls(self) -> list[CallRecord]:
+        """The episode's executed calls, with the environment's results."""
+        return list(self.episode.calls) if self.episode is not None else []
+
+    def _call(self, name: str, arguments: dict[str, JSON]) -> str:
+        if self.episode is None:
+            return '{"error": "no episode: reset was not called"}'
+        record = self.episode.execute(ToolCall(name, dict(arguments)), turn=0)
+        return self.episode.tool_text(record)
+
+
+def tool_method(schema: Mapping[str, Any]) -> Callable[..., str]:
+    """A method named after the tool whose signature and docstring TRL renders as its schema."""
+    name = str(schema["name"])
+    params = schema.get("parameters") or {}
+    properties: Mapping[str, Any] = params.get("properties") or {}
+    required = set(params.get("required") or ())
+
+    def method(self: EpisodeEnvironment, **kwargs: Any) -> str:
+        return self._call(name, kwargs)
+
+    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    annotations: dict[str, Any] = {}
+    lines = []
+    for arg, spec in properties.items():
+        spec = spec if isinstance(spec, Mapping) else {}
+        hint = _PY_TYPES.get(str(spec.get("type")), str)
+        annotations[arg] = hint
+        default = inspect.Parameter.empty if arg in required else None
+        parameters.append(
+            inspect.Parameter(arg, inspect.Parameter.KEYWORD_ONLY, annotation=hint, default=default)
+        )
+        text = " ".join(str(spec.get("description") or arg).split()).replace("(choices:", "(")
+        if isinstance(spec.get("enum"), list) and spec["enum"]:
+            import json
+
+            text += f" (choices: {json.dumps(spec['enum'])})"
+        lines.append(f"    {arg}: {text}")
+    annotations["return"] = str
+    description = " ".join(str(schema.get("description") or name).split())
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = description + ("\n\nArgs:\n" + "\n".join(lines) if lines else "")
+    method.__annotations__ = annotations
+    method.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    return method
+
+
+def toolset_name(task: Task) -> str:
+    """Name of the environment class serving ``task``'s tool set."""
+    names = ",".join(sorted(str(tool.get("name")) for tool in task.tools))
+    return "tools_" + hashlib.sha256(names.encode()).hexdigest()[:10]
+
+
+def environment_factories(
+    tasks: Sequence[Task],
+    make_env: Callable[[], ToolEnvironment],
+    limits: RolloutLimits,
+) -> dict[str, type[EpisodeEnvironment]]:
+    """One environment class per distinct tool set of ``tasks``, keyed by :func:`toolset_name`."""
+    by_id = {task.id: task for task in tasks}
+    classes: dict[str, type[EpisodeEnvironment]] = {}
+    for task in tasks:
+        name = toolset_name(task)
+        if name in classes:
+            continue
+        methods = {}
+        for tool in limits.tools(task):
+            function = tool["function"]
+            methods[str(function["name"])] = tool_method(function)
+        namespace = {"tasks": by_id, "_make_env": staticmethod(make_env), "limits": limits,
+                     **methods}
+        classes[name] = type(name, (EpisodeEnvironment,), namespace)
+    return classes
+
+
+def merged_calls(completion: Sequence[Mapping[str, Any]], environment: Any) -> list[CallRecord]:
+    """Every call attempt of a TRL completion, with results from the environment's episode.
+
+    Assistant messages are parsed in order (turns count from 0). A structured call is matched
+    with the next executed record of the same call; when there is none, TRL did not run it: a
+    tool the task does not offer becomes ``unknown_tool``, anything else stays unexecuted.
+    Text-only messages yield their attempts unexecuted (TRL runs nothing for them).
+    """
+    executed = list(getattr(environment, "calls", None) or [])
+    offered = {name for name, _ in inspect.getmembers(type(environment), inspect.isfunction)
+               if not name.startswith("_") and name != "reset"}
+    records: list[CallRecord] = []
+    cursor = 0
+    turn = 0
+    for message in completion:
+        if not isinstance(message, Mapping) or message.get("role") != "assistant":
+            continue
+        structured = bool(message.get("tool_calls"))
+        for record in parse_message(message, turn=turn):
+            call = record.call
+            if call is not None and structured:
+                if cursor < len(executed) and _same_call(executed[cursor].call, call):
+                    records.append(_at_turn(executed[cursor], turn, record.raw))
+                    cursor += 1
+                    continue
+                if call.name not in offered:
+                    result = ToolResult(False, {"error": f"tool {call.name[:64]!r} not found"},
+                                        ErrorKind.UNKNOWN_TOOL, "tool not found")
+                    records.append(CallRecord(turn, record.raw, call, None, result))
+                    continue
+            records.append(record)
+        turn += 1
+    return records
+
+
+class MergedCalls:
+    """Stands in for an environment in reward kwargs: only ``calls``, merged."""
+
+    def __init__(self, calls: list[CallRecord]) -> None:
+        self.calls = calls
+
+
+def _same_call(executed: ToolCall | None, call: ToolCall) -> bool:
+    return executed is not None and executed.name == call.name and (
+        dict(executed.arguments) == dict(call.arguments)
+    )
+
+
+def _at_turn(record: CallRecord, turn: int, raw: str) -> CallRecord:
+    return CallRecord(turn, raw or record.raw, record.call, record.parse_error, record.result)
