@@ -1,0 +1,78 @@
+"""The ``complexfuncbench`` benchmark component, built from the composed config."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from orchestrl.build import build
+from orchestrl.errors import ConfigError
+from orchestrl.plugins.cfb.loaders import load_items, write_native
+from orchestrl.plugins.policies.scripted import ScriptedPolicy
+
+
+@pytest.fixture
+def benchmark_cfg(plugin_host, compose_config, booking_dir: Path):
+    def make(*overrides: str):
+        cfg = compose_config("benchmark=complexfuncbench", f"data_dir={booking_dir}",
+                             "benchmark.progress=false", "benchmark.plots=false", *overrides)
+        return cfg.benchmark
+
+    return make
+
+
+def test_registered_and_selected_by_default(plugin_host, compose_config) -> None:
+    assert "complexfuncbench" in plugin_host.registry("benchmark")
+    cfg = compose_config()
+    assert cfg.benchmark._target_.endswith("complexfuncbench.ComplexFuncBench")
+
+
+def test_gold_policy_scores_100_percent(benchmark_cfg, tmp_path: Path) -> None:
+    benchmark = build(benchmark_cfg("benchmark.limit=8"))
+    metrics = benchmark.evaluate(ScriptedPolicy(), output_dir=tmp_path)
+    assert metrics["turn_accuracy"] == metrics["call_accuracy"] == 1.0
+    assert metrics["success_rate"] == 1.0 or math.isnan(metrics["success_rate"])
+    assert metrics["items"] == 8.0
+    lines = (tmp_path / "cfb_items.jsonl").read_text().splitlines()
+    assert len(lines) == 8
+    summary = json.loads((tmp_path / "cfb_summary.json").read_text())
+    assert summary["missing_gold"]["items"] == metrics["items_missing_gold"]
+
+
+def test_domain_filter_and_its_errors(benchmark_cfg, tmp_path: Path) -> None:
+    benchmark = build(benchmark_cfg("benchmark.domains=[Hotels,Flights]"))
+    assert {t.domain for t in benchmark.load()} == {"Hotels", "Flights"}
+    unknown = "unknown domain 'Hotel' in eval_80.jsonl; available: Attraction"
+    with pytest.raises(ConfigError, match=unknown):
+        build(benchmark_cfg("benchmark.domains=[Hotel]")).load()
+    with pytest.raises(ConfigError, match="missing_gold 'guess'"):
+        build(benchmark_cfg("benchmark.missing_gold=guess"))
+    with pytest.raises(ConfigError, match="benchmark file 'nope.jsonl' not found"):
+        build(benchmark_cfg("benchmark.items=nope.jsonl")).load()
+
+
+def test_native_items_file_gives_the_same_scores(
+    benchmark_cfg, tmp_path: Path, booking_dir: Path
+) -> None:
+    native = tmp_path / "native.jsonl"
+    write_native(load_items(booking_dir / "eval_80.jsonl", booking_dir)[:10], native)
+    policy = ScriptedPolicy(wrong_value=0.2, seed=5)
+    from_trace = build(benchmark_cfg("benchmark.limit=10")).evaluate(
+        policy, output_dir=tmp_path / "trace")
+    from_native = build(benchmark_cfg(f"benchmark.items={native}")).evaluate(
+        policy, output_dir=tmp_path / "native")
+    assert json.dumps(from_native, sort_keys=True) == json.dumps(from_trace, sort_keys=True)
+
+
+def test_a_judge_policy_is_asked_and_reported_separately(benchmark_cfg, tmp_path: Path) -> None:
+    cfg = benchmark_cfg("benchmark.limit=10", "+benchmark.judge._target_="
+                        "orchestrl.plugins.policies.scripted.ScriptedPolicy")
+    benchmark = build(cfg)
+    metrics = benchmark.evaluate(ScriptedPolicy(wrong_value=0.5, seed=1), output_dir=tmp_path)
+    summary = json.loads((tmp_path / "cfb_summary.json").read_text())
+    assert summary["judge"]["enabled"] is True
+    assert summary["judge"]["matches"] == 0  # the scripted judge never answers "equivalent"
+    assert metrics["turn_accuracy"] < 1.0
