@@ -48,9 +48,14 @@ def test_unknown_models_and_dtypes_are_config_errors(tmp_path):
 
 def test_atomic_dir_publishes_only_completed_writes(tmp_path):
     target = tmp_path / "model"
-    with pytest.raises(RuntimeError), atomic_dir(target) as staging:
-        (staging / "half").write_text("x")
-        raise RuntimeError("killed")
+
+    def interrupted_write() -> None:
+        with atomic_dir(target) as staging:
+            (staging / "half").write_text("x")
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        interrupted_write()
     assert not target.exists() and list(tmp_path.iterdir()) == []
     with atomic_dir(target) as staging:
         (staging / "config.json").write_text("{}")
