@@ -49,6 +49,8 @@ class ComplexFuncBenchConfig:
     max_model_turns: int = 20
     max_format_retries: int = 2
     response_chars: int = 8_192
+    tool_description_chars: int | None = None
+    """Compact tool descriptions (0: names, types and enums only); None keeps them whole."""
     workers: int = 4
     plots: bool = True
     progress: bool = True
@@ -70,6 +72,7 @@ class ComplexFuncBench(Benchmark):
         max_model_turns: int = 20,
         max_format_retries: int = 2,
         response_chars: int = 8_192,
+        tool_description_chars: int | None = None,
         workers: int = 4,
         plots: bool = True,
         progress: bool = True,
@@ -93,7 +96,8 @@ class ComplexFuncBench(Benchmark):
         self.seed_cache = seed_cache
         self.limits = ProtocolLimits(max_model_turns=max_model_turns,
                                      max_format_retries=max_format_retries,
-                                     response_chars=response_chars)
+                                     response_chars=response_chars,
+                                     tool_description_chars=tool_description_chars)
         self.workers = workers
         self.plots = plots
         self.progress = progress

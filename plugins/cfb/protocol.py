@@ -60,6 +60,8 @@ class ProtocolLimits:
     max_model_turns: int = 20
     max_format_retries: int = 2
     response_chars: int = 8_192
+    tool_description_chars: int | None = None
+    """Compact tool descriptions to this many characters (as in training); None keeps them."""
     system_prompt: str | None = DEFAULT_SYSTEM_PROMPT
 
 
@@ -206,7 +208,7 @@ def run_item(
 def _play(policy: Policy, task: Task, episode: _Episode, limits: ProtocolLimits,
           result: R.ItemResult) -> None:
     messages = initial_messages(task, limits.system_prompt)
-    tools = openai_tools(task.tools)
+    tools = openai_tools(task.tools, limits.tool_description_chars)
     policy.begin_episode(task)
     format_streak = 0
     truncated = episode.scored < len(episode.turns)
