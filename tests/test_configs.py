@@ -15,7 +15,18 @@ from orchestrl.build import build, build_reward_terms
 from orchestrl.config import CONFIG_MODULE
 from orchestrl.host import PluginHost
 
-PRIMARY_DEFAULTS = {"reward", "experiment"}
+def _primary_defaults() -> set[str]:
+    """Groups chosen in the primary defaults list (overridden without a ``+``)."""
+    from importlib.resources import files
+
+    import yaml
+
+    text = files(CONFIG_MODULE).joinpath("config.yaml").read_text(encoding="utf-8")
+    entries = yaml.safe_load(text).get("defaults", [])
+    return {next(iter(e)) for e in entries if isinstance(e, dict)}
+
+
+PRIMARY_DEFAULTS = _primary_defaults()
 
 
 def all_options(host: PluginHost) -> list[tuple[str, str]]:
