@@ -29,6 +29,10 @@ from orchestrl.plugins.rewards.matching import assign
 from orchestrl.plugins.rewards.normalize import canonical_equal
 from orchestrl.plugins.rewards.prepared import PreparedStep, PreparedTask, prepare
 
+_ABSENT = object()
+LEVELS = ("names_f1", "type_share", "value_share", "exact", "executed")
+"""The per-pair attributes that :meth:`Analysis.level` aggregates."""
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -56,6 +60,8 @@ class Analysis:
     """Predicted record position assigned to each gold position."""
     predicted_values: list[dict[str, Any] | None]
     """Canonical argument values of each record (None when it did not parse)."""
+    totals: dict[str, float]
+    """Sum over pairs of each pair attribute (``names_f1``, ``type_share``, ...)."""
 
     @property
     def n_gold(self) -> int:
@@ -71,8 +77,7 @@ class Analysis:
         denominator = self.n_attempts + self.n_gold
         if denominator == 0:
             return 1.0
-        total = sum(float(getattr(pair, attribute)) for pair in self.pairs)
-        return min(1.0, 2.0 * total / denominator)
+        return min(1.0, 2.0 * self.totals[attribute] / denominator)
 
 
 def analyse(trajectory: Trajectory, task: Task) -> Analysis:
@@ -95,14 +100,22 @@ def analyse(trajectory: Trajectory, task: Task) -> Analysis:
         _pair(prepared, records[p], predicted_values[p], prepared.steps[g], p, similarity(p, g))
         for g, p in sorted(record_of.items())
     ]
+    totals = dict.fromkeys(LEVELS, 0.0)
+    for pair in pairs:
+        totals["names_f1"] += pair.names_f1
+        totals["type_share"] += pair.type_share
+        totals["value_share"] += pair.value_share
+        totals["exact"] += pair.exact
+        totals["executed"] += pair.executed
     return Analysis(
         trajectory=trajectory,
         prepared=prepared,
         n_attempts=len(records),
-        n_parsed=sum(1 for name in names if name is not None),
+        n_parsed=len(records) - names.count(None),
         pairs=pairs,
         record_of=record_of,
         predicted_values=predicted_values,
+        totals=totals,
     )
 
 
@@ -121,7 +134,13 @@ def _value_share(values: dict[str, Any] | None, gold: PreparedStep) -> float:
     union = len(gold.keys.union(values))
     if union == 0:
         return 1.0
-    equal = sum(1 for k, v in gold.values.items() if k in values and canonical_equal(values[k], v))
+    equal = 0
+    for key, expected in gold.values.items():
+        got = values.get(key, _ABSENT)
+        if got is _ABSENT:
+            continue
+        if (got == expected and type(got) is type(expected)) or canonical_equal(got, expected):
+            equal += 1
     return equal / union
 
 

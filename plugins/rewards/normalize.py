@@ -119,7 +119,7 @@ def _norm(value: Any, unordered: bool, param_type: str | None, depth: int) -> An
     if isinstance(value, str):
         if len(value) > 4_096:
             return normalize_text(value)
-        return _norm_str(value, param_type)
+        return normalize_str(value, param_type)
     if depth >= MAX_DEPTH:
         return _TOO_DEEP
     if isinstance(value, list | tuple):
@@ -132,7 +132,8 @@ def _norm(value: Any, unordered: bool, param_type: str | None, depth: int) -> An
 
 
 @lru_cache(maxsize=65_536)
-def _norm_str(text: str, param_type: str | None) -> Any:
+def normalize_str(text: str, param_type: str | None = None) -> Any:
+    """:func:`normalize_value` of a string (memoised: rollouts repeat the same strings)."""
     stripped = text.strip()
     if _NUMBER.match(stripped):
         number = float(stripped)

@@ -19,9 +19,11 @@ A task without gold steps scores 1 when no call was attempted, else 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from orchestrl import hookimpl
-from orchestrl.paths import MISSING, resolve
+from orchestrl.paths import MISSING, get_path, parse_path
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
 from orchestrl.plugins.rewards.normalize import canonical_equal
@@ -67,10 +69,7 @@ def step_orchestrated(analysis: Analysis, gold: int) -> bool:
         producer = records[record_of[parent]]
         if producer.result is None or not producer.result.ok:
             return False
-        try:
-            produced = resolve(producer.result.content, ref.from_field)
-        except ValueError:
-            return False
+        produced = _resolve(producer.result.content, ref.from_field)
         if produced is MISSING:
             return False
         expected = prepared.normalize(call.name, argument, produced)
@@ -78,6 +77,25 @@ def step_orchestrated(analysis: Analysis, gold: int) -> bool:
         if predicted is None or not canonical_equal(predicted.get(argument), expected):
             return False
     return True
+
+
+@lru_cache(maxsize=4_096)
+def _tokens(path: str) -> tuple[str | int, ...] | None:
+    try:
+        return parse_path(path)
+    except ValueError:
+        return None
+
+
+def _resolve(response: Any, path: str) -> Any:
+    """:func:`orchestrl.paths.resolve` with parsed paths memoised; MISSING on a bad path."""
+    tokens = _tokens(path)
+    if tokens is None:
+        return MISSING
+    found = get_path(response, tokens)
+    if found is MISSING and isinstance(response, dict) and "data" in response:
+        found = get_path(response["data"], tokens)
+    return found
 
 
 @hookimpl

@@ -124,6 +124,8 @@ def random_variants(trajectory: Trajectory, rng: random.Random, n: int) -> Itera
         position = rng.randrange(len(trajectory.calls))
         record = trajectory.calls[position]
         kind = rng.randrange(8)
+        if record.call is None and kind in (0, 4, 5):
+            kind = 1  # nothing to corrupt in an attempt that did not parse: drop it
         arguments = record.call.arguments if record.call is not None else {}
         if kind == 0 and arguments:
             yield corrupt_value(trajectory, position, rng.choice(sorted(arguments)))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrl.api import ErrorKind, GoldStep, Task
 from orchestrl.plugins.env.schema import ToolSchema, validate_call
-from orchestrl.plugins.rewards.normalize import normalize_value
+from orchestrl.plugins.rewards.normalize import normalize_str, normalize_value
 
 _TYPE_ERRORS = frozenset({ErrorKind.WRONG_TYPE, ErrorKind.UNKNOWN_PARAMETER})
 _CACHE_LIMIT = 8_192
@@ -42,10 +42,19 @@ class PreparedTask:
     position_of: dict[int, int]
     """Gold position of each step ``index`` (``depends_on`` names indices)."""
 
+    traits: dict[tuple[str, str], tuple[bool, str | None]] = field(default_factory=dict)
+    """Memo of ``(unordered, declared type)`` per ``(function, parameter)``."""
+
     def normalize(self, function: str, name: str, value: Any) -> Any:
         """Canonical form of argument ``name`` of ``function`` (a set if the schema says so)."""
-        unordered, param_type = _param_traits(self.schemas.get(function), name)
-        return normalize_value(value, unordered=unordered, param_type=param_type)
+        traits = self.traits.get((function, name))
+        if traits is None:
+            traits = _param_traits(self.schemas.get(function), name)
+            if len(self.traits) < 4_096:
+                self.traits[(function, name)] = traits
+        if type(value) is str and len(value) <= 4_096:
+            return normalize_str(value, traits[1])
+        return normalize_value(value, unordered=traits[0], param_type=traits[1])
 
     def type_ok(self, function: str, name: str, value: Any) -> bool:
         """Whether ``value`` has the declared type of parameter ``name`` (unknown name: False).

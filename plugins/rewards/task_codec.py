@@ -17,9 +17,18 @@ from orchestrl.api import DependencyRef, GoldStep, Task
 from orchestrl.errors import DataError
 
 
-def task_to_json(task: Task) -> str:
-    """The task as one line of JSON."""
-    return json.dumps(dataclasses.asdict(task), ensure_ascii=False, separators=(",", ":"))
+def task_to_json(task: Task, *, with_responses: bool = True) -> str:
+    """The task as one line of JSON.
+
+    ``with_responses=False`` leaves out the gold steps' responses (read back as None): no reward
+    term needs them (orchestration reads the responses the rollout actually received), and a
+    dataset column without them is several times smaller and faster to decode.
+    """
+    data = dataclasses.asdict(task)
+    if not with_responses:
+        for step in data["steps"]:
+            step["response"] = None
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def task_from_json(text: str) -> Task:

@@ -6,8 +6,8 @@ reward_weights=...))``.
 ``func(prompts=..., completions=..., completion_ids=..., **columns)`` where ``columns`` are the
 dataset's other columns, one value per completion, plus ``trainer_state``, ``log_extra``,
 ``log_metric`` and, with ``environment_factory``, ``environments``. The task travels as the
-dataset column ``task`` (JSON text from :func:`~orchestrl.plugins.rewards.task_codec.task_to_json`;
-a :class:`~orchestrl.api.Task` object is accepted too).
+dataset column ``task`` (JSON text from :func:`~orchestrl.plugins.rewards.task_codec.task_to_json`,
+best with ``with_responses=False``; a :class:`~orchestrl.api.Task` object is accepted too).
 
 A completion becomes a :class:`~orchestrl.api.Trajectory`:
 

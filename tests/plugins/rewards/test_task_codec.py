@@ -13,6 +13,20 @@ def test_every_task_round_trips(all_tasks) -> None:
         assert task_from_json(task_to_json(task)) == task
 
 
+def test_columns_without_responses_score_the_same(all_tasks) -> None:
+    from orchestrl.plugins.rewards.combined import CombinedReward
+    from orchestrl.plugins.rewards.gold import gold_trajectory
+    from orchestrl.plugins.rewards.orchestration import Orchestration
+    from orchestrl.plugins.rewards.param_values import ParamValues
+
+    reward = CombinedReward({"o": (Orchestration(), 0.5), "v": (ParamValues(), 0.5)})
+    for task in all_tasks:
+        light = task_from_json(task_to_json(task, with_responses=False))
+        assert all(step.response is None for step in light.steps)
+        assert len(task_to_json(task, with_responses=False)) <= len(task_to_json(task))
+        assert reward.score(gold_trajectory(task), light) == 1.0
+
+
 @pytest.mark.parametrize(
     "text", ["", "[]", '{"id": 1}', '{"id": "x", "query": "q", "steps": [{}]}']
 )
