@@ -1,0 +1,40 @@
+"""Fixtures for training tests: real Booking tasks, a seeded cached environment, the reward."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from orchestrl.api import Task
+from orchestrl.plugins.booking.data import load_tasks, load_templates, load_tools
+from orchestrl.plugins.cache.importers import import_booking_dir
+from orchestrl.plugins.cache.memory_backend import MemoryBackend
+from orchestrl.plugins.cache.response_cache import ResponseCache
+from orchestrl.plugins.env.environment import CachedEnvironment
+from orchestrl.plugins.env.schema import load_schemas
+from orchestrl.plugins.rewards.combined import CombinedReward
+
+
+@pytest.fixture(scope="session")
+def train_tasks(booking_dir: Path) -> list[Task]:
+    tools, templates = load_tools(booking_dir), load_templates(booking_dir)
+    return load_tasks(booking_dir / "train_101.jsonl", tools, templates)
+
+
+@pytest.fixture(scope="session")
+def make_env(booking_dir: Path) -> Callable[[], CachedEnvironment]:
+    """Environments over one memory cache seeded with every real Booking response."""
+    schemas = load_schemas(booking_dir)
+    cache = ResponseCache(MemoryBackend(), schemas)
+    import_booking_dir(cache, booking_dir)
+    return lambda: CachedEnvironment(schemas, cache)
+
+
+@pytest.fixture(scope="session")
+def graduated() -> CombinedReward:
+    """The default graduated reward, built from the shipped config."""
+    from orchestrl.config import compose
+
+    return CombinedReward.from_config(compose(["reward=graduated"]).reward)

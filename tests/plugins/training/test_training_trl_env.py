@@ -1,0 +1,118 @@
+"""The environment TRL sees: generated tool methods, episodes, and merged call records."""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+import pytest
+from transformers.utils import get_json_schema
+
+from orchestrl.api import ErrorKind
+from orchestrl.plugins.booking.data import load_tools
+from orchestrl.plugins.policies.scripted import ScriptedPolicy
+from orchestrl.plugins.rewards.task_codec import task_to_json
+from orchestrl.plugins.rewards.trl_adapter import trl_reward_functions
+from orchestrl.plugins.rollout.engine import RolloutLimits, rollout
+from orchestrl.plugins.rollout.prompt import openai_tool
+from orchestrl.plugins.training.grpo import grpo_dataset, with_merged_calls
+from orchestrl.plugins.training.trl_env import (
+    environment_factories,
+    merged_calls,
+    tool_method,
+    toolset_name,
+)
+
+LIMITS = RolloutLimits(response_chars=2048)
+
+
+def test_generated_methods_render_the_booking_schemas(booking_dir):
+    for schema in load_tools(booking_dir).values():
+        rendered = get_json_schema(tool_method(schema))["function"]
+        expected = openai_tool(schema)["function"]
+        assert rendered["name"] == expected["name"]
+        params, want = rendered["parameters"], expected["parameters"]
+        assert set(params["properties"]) == set(want["properties"])
+        assert set(params.get("required", [])) == set(want.get("required", []))
+        for name, spec in want["properties"].items():
+            kind = {"dict": "object"}.get(spec["type"], spec["type"])
+            assert params["properties"][name]["type"] == kind
+
+
+def test_one_class_per_tool_set_exposing_exactly_the_offered_tools(train_tasks, make_env):
+    classes = environment_factories(train_tasks, make_env, LIMITS)
+    assert len(classes) == len({toolset_name(t) for t in train_tasks}) > 1
+    for task in train_tasks[:20]:
+        cls = classes[toolset_name(task)]
+        public = {n for n, _ in inspect.getmembers(cls, inspect.isfunction)
+                  if not n.startswith("_") and n not in ("reset", "get_reward")}
+        assert public == {t["name"] for t in task.tools}
+
+
+def trl_completion(trajectory):
+    """A trajectory's messages after the prompt, as TRL's tool loop builds them."""
+    out = []
+    for message in trajectory.messages[2:]:
+        if message["role"] == "tool":
+            out.append({"role": "tool", "name": message["name"], "content": message["content"]})
+        else:
+            out.append({k: v for k, v in message.items() if k != "tool_call_id"})
+    return out
+
+
+def play(task, classes, turns):
+    """Reset an environment for ``task`` and call its methods as TRL would."""
+    env = classes[toolset_name(task)]()
+    env.reset(task_id=task.id, prompt=[], task="")
+    for name, arguments in turns:
+        if hasattr(type(env), name):
+            json.loads(getattr(env, name)(**arguments))
+    return env
+
+
+def test_gold_completions_score_one_through_the_trl_reward_functions(
+    train_tasks, make_env, graduated
+):
+    tasks = [t for t in train_tasks if len(t.steps) >= 2][:6]
+    classes = environment_factories(tasks, make_env, LIMITS)
+    functions, weights = trl_reward_functions(graduated)
+    completions, environments = [], []
+    for task in tasks:
+        trajectory = rollout(ScriptedPolicy(), make_env(), task, LIMITS)
+        completions.append(trl_completion(trajectory))
+        environments.append(play(task, classes, [(s.function, s.arguments) for s in task.steps]))
+    columns = {"task": [task_to_json(t) for t in tasks], "environments": environments}
+    per_term = [with_merged_calls(f)(prompts=[None] * len(tasks), completions=completions,
+                                     **columns) for f in functions]
+    totals = [sum(w * s[i] for w, s in zip(weights, per_term, strict=True))
+              for i in range(len(tasks))]
+    assert totals == pytest.approx([1.0] * len(tasks))
+    assert [f.__name__ for f in functions] == graduated.names
+
+
+def test_refused_and_garbled_calls_reach_the_reward(train_tasks, make_env):
+    task = train_tasks[0]
+    step = task.steps[0]
+    classes = environment_factories([task], make_env, LIMITS)
+    env = play(task, classes, [(step.function, step.arguments)])
+    good = {"type": "function", "function": {"name": step.function, "arguments": step.arguments}}
+    ghost = {"type": "function", "function": {"name": "Ghost_Tool", "arguments": {}}}
+    completion = [
+        {"role": "assistant", "content": "", "tool_calls": [good, ghost]},
+        {"role": "tool", "name": step.function, "content": "{}"},
+        {"role": "tool", "name": "Ghost_Tool", "content": "{'error': 'Tool not found.'}"},
+        {"role": "assistant", "content": '<tool_call>{"name": "x", "arguments": {</tool_call>'},
+    ]
+    records = merged_calls(completion, env)
+    assert [r.turn for r in records] == [0, 0, 1]
+    assert records[0].result.ok and records[0].result.cache_hit
+    assert records[1].result.error_kind == ErrorKind.UNKNOWN_TOOL
+    assert records[2].call is None and records[2].parse_error
+
+
+def test_grpo_rows_route_each_task_to_its_tool_set(train_tasks):
+    rows = grpo_dataset(train_tasks[:5], LIMITS)
+    assert rows.column_names == ["prompt", "task", "task_id", "environment"]
+    for row, task in zip(rows, train_tasks[:5], strict=True):
+        assert row["environment"] == toolset_name(task)
+        assert row["prompt"][-1] == {"role": "user", "content": task.query}
