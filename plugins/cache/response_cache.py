@@ -243,8 +243,8 @@ class ResponseCache:
             prov.setdefault("source", "unknown")
             prov.setdefault("time", now())
             merge_response(record, rec.response, [prov])
-        for record in records.values():
-            encode_record(record)  # fail on a non-JSON response before writing anything
+        # encoding first fails on a non-JSON response before anything is written
+        encoded = {key: encode_record(record) for key, record in records.items()}
         stats = PutStats()
         with self.transaction():
             stored = self.backend.get_many(list(records))
@@ -259,11 +259,11 @@ class ResponseCache:
                         stats.unchanged += 1
                         continue
                     stats.responses_added += len(merged["responses"]) - before[0]
-                    record = merged
+                    out[key] = encode_record(merged)
                 else:
                     stats.keys_added += 1
                     stats.responses_added += len(record["responses"])
-                out[key] = encode_record(record)
+                    out[key] = encoded[key]
             if out:
                 self.backend.set_many(out)
         return stats
