@@ -14,7 +14,11 @@ import pytest
 
 from orchestrl.build import build
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # peft 0.21 reads transformers 5's deprecated `is_gradient_checkpointing` alias.
+    pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing` is deprecated:FutureWarning"),
+]
 
 SUBSET = 8
 
