@@ -73,7 +73,15 @@ def test_corrupting_one_value_lowers_the_value_term_and_nothing_unrelated(gold, 
 @given(data=st.data())
 def test_moving_a_dependent_call_before_its_producer_lowers_orchestration(gold, data) -> None:
     candidates = [
-        (t, g, s, j) for t, g, s in gold for j, step in enumerate(t.steps) if step.depends_on
+        (t, g, s, j)
+        for t, g, s in gold
+        for j, step in enumerate(t.steps)
+        if step.depends_on
+        # a call identical to another one of the task cannot be told apart when moved
+        and not any(
+            k != j and o.function == step.function and o.arguments == step.arguments
+            for k, o in enumerate(t.steps)
+        )
     ]
     task, trajectory, before, consumer = data.draw(st.sampled_from(candidates))
     producer = data.draw(st.sampled_from(sorted(task.steps[consumer].depends_on)))
@@ -148,3 +156,21 @@ def test_corrupting_any_gold_value_is_seen_by_the_value_term_only(gold) -> None:
                 assert (after["orchestration"] < before["orchestration"]) == related
                 checked += 1
     assert checked > 1_000
+
+
+def test_moving_any_distinguishable_dependent_call_before_any_producer(gold) -> None:
+    checked = 0
+    for task, trajectory, before in gold:
+        for j, step in enumerate(task.steps):
+            twins = [
+                o
+                for o in task.steps
+                if o.function == step.function and o.arguments == step.arguments
+            ]
+            if len(twins) > 1:
+                continue
+            for producer in step.depends_on:
+                after = scores(perturb.move_call(trajectory, j, producer), task)
+                assert after["orchestration"] < before["orchestration"], (task.id, j, producer)
+                checked += 1
+    assert checked > 200
