@@ -92,6 +92,20 @@ def states(query: str, value: Any) -> bool:
     return False
 
 
+def statable(value: Any) -> bool:
+    """Whether a user could plausibly state ``value``: not an opaque id or token.
+
+    Coordinates (floats) count as statable; long digit strings, tokens and ids do not.
+    """
+    from orchestrl.plugins.synthesis.values import STRONG, strength
+
+    if isinstance(value, list):
+        return all(statable(v) for v in value)
+    if isinstance(value, dict):
+        return all(statable(v) for v in value.values())
+    return isinstance(value, float) or strength(value) != STRONG
+
+
 def _number(value: int | float) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -1,0 +1,185 @@
+"""Sampler ``constrained``: valid multi-step traces searched out of the cache by template.
+
+Each attempt draws a template (uniformly or by frequency, among those passing the complexity
+filters) and runs a backtracking search over the cache
+(:class:`~orchestrl.plugins.synthesis.search.TemplateSearch`) for an instance not emitted
+before: every call is a cached call, every dependent argument equals the value at its
+``from_field`` in its producer's real response. A template whose instances are used up (or
+that has none) leaves the pool. Found traces are replayed through the environment (strict miss
+policy), get a query from the renderer and must pass the derivability check. The run stops at
+``n`` tasks, after ``max_attempts`` attempts (default ``20 * n + 100``) or when no template
+is left. Deterministic for a seed: the cache is indexed in key order and every random choice
+comes from one generator seeded with ``seed``.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm import tqdm
+
+from orchestrl import hookimpl
+from orchestrl.api import Task, ToolEnvironment
+from orchestrl.errors import ConfigError
+from orchestrl.plugins.synthesis.assemble import build_task, offered_tools
+from orchestrl.plugins.synthesis.base import DEFAULT_RENDERER, SynthesisSampler
+from orchestrl.plugins.synthesis.mining import format_path, leaves
+from orchestrl.plugins.synthesis.search import Assignment, TemplateSearch
+from orchestrl.plugins.synthesis.selection import Filters, TemplateDraw
+from orchestrl.plugins.synthesis.surface import statable
+from orchestrl.registry import Registry
+
+
+@dataclass
+class ConstrainedConfig:
+    """Options of the constrained sampler (complexity filters: see ``selection.Filters``)."""
+
+    data_dir: str = "${data_dir}"
+    templates: str = "shipped"  # shipped | mined
+    weighting: str = "uniform"  # uniform | frequency
+    template_ids: list[str] | None = None
+    min_steps: int = 1
+    max_steps: int | None = None
+    min_depth: int = 1
+    max_depth: int | None = None
+    max_fan_in: int | None = None
+    min_branches: int = 1
+    max_branches: int | None = None
+    domains: list[str] | None = None
+    mixed_domains: bool | None = None
+    distractors: int = 2
+    distractor_domain: str = "same"  # same | any
+    budget: int = 5000  # search nodes per attempt
+    max_attempts: int | None = None
+    verify: bool = True
+    opaque_free: bool = False  # allow free arguments no user could state (tokens, ids)
+    exclude: list[str] = field(default_factory=list)
+    progress: bool = True
+    renderer: Any = field(default_factory=lambda: dict(DEFAULT_RENDERER))
+
+
+class ConstrainedSampler(SynthesisSampler):
+    """Template-guided backtracking search over the cache (see the module docstring)."""
+
+    name = "constrained"
+
+    def __init__(
+        self,
+        *,
+        data_dir: str,
+        templates: str = "shipped",
+        weighting: str = "uniform",
+        template_ids: list[str] | None = None,
+        min_steps: int = 1,
+        max_steps: int | None = None,
+        min_depth: int = 1,
+        max_depth: int | None = None,
+        max_fan_in: int | None = None,
+        min_branches: int = 1,
+        max_branches: int | None = None,
+        domains: list[str] | None = None,
+        mixed_domains: bool | None = None,
+        distractors: int = 2,
+        distractor_domain: str = "same",
+        budget: int = 5000,
+        max_attempts: int | None = None,
+        verify: bool = True,
+        opaque_free: bool = False,
+        exclude: list[str] | tuple[str, ...] = (),
+        progress: bool = True,
+        renderer: Any = None,
+        cache: Any = None,
+        env: ToolEnvironment | None = None,
+    ) -> None:
+        super().__init__(data_dir=data_dir, templates=templates, renderer=renderer,
+                         exclude=list(exclude), verify=verify, progress=progress, cache=cache,
+                         env=env)
+        if distractor_domain not in ("same", "any"):
+            raise ConfigError(f"unknown distractor_domain '{distractor_domain}'; "
+                              "available: any, same")
+        if budget < 1 or distractors < 0:
+            raise ConfigError(f"budget must be positive and distractors not negative, got "
+                              f"budget={budget} distractors={distractors}")
+        self.filters = Filters(min_steps, max_steps, min_depth, max_depth, max_fan_in,
+                               min_branches, max_branches, domains, mixed_domains, template_ids)
+        self.weighting = weighting
+        self.distractors = distractors
+        self.distractor_domain = distractor_domain
+        self.budget = budget
+        self.max_attempts = max_attempts
+        self.opaque_free = opaque_free
+        self.chosen = [t for t in self.templates if self.filters.accepts(t, self.function_domains)]
+        if not self.chosen:
+            raise ConfigError("no workflow template passes the complexity filters")
+
+    def sample(self, n: int, *, seed: int) -> Iterator[Task]:
+        rng = random.Random(seed)
+        self.summary = type(self.summary)(self.name)
+        draw = TemplateDraw(self.chosen, self.weighting)
+        searches = {t.id: TemplateSearch(t, self.index, None if self.opaque_free else
+                                         self._admitter(t)) for t in self.chosen}
+        seen: dict[str, set[Assignment]] = {t.id: set() for t in self.chosen}
+        emitted: set[str] = set()
+        limit = self.max_attempts if self.max_attempts is not None else 20 * n + 100
+        start = time.perf_counter()
+        bar = tqdm(total=n, desc="synth constrained", unit="task", disable=not self.progress)
+        try:
+            while self.summary.valid < n and self.summary.attempts < limit and draw:
+                template = draw.draw(rng)
+                self.summary.attempts += 1
+                result = searches[template.id].find(rng, seen[template.id], budget=self.budget)
+                self.summary.search_nodes += result.nodes
+                if result.assignment is None:
+                    if result.exhausted:
+                        draw.remove(template)
+                        self.summary.exhausted_templates.append(template.id)
+                    else:
+                        self.summary.dropped["search_budget"] += 1
+                    continue
+                seen[template.id].add(result.assignment)
+                task = self._task(template, result.assignment, rng)
+                if task.id in emitted:
+                    self.summary.dropped["duplicate"] += 1
+                    continue
+                finished = self.finish(task, template, rng)
+                if finished is not None:
+                    emitted.add(finished.id)
+                    bar.update(1)
+                    self.summary.seconds = time.perf_counter() - start
+                    yield finished
+        finally:
+            bar.close()
+            self.summary.seconds = time.perf_counter() - start
+
+    def _admitter(self, template: Any) -> Any:
+        """Refuse calls whose free arguments are opaque (no user could state them)."""
+        index = self.index
+
+        def admit(step: int, call: int) -> bool:
+            dependent = template.dependencies.get(step, {})
+            for path, value in leaves(index.calls[call].arguments):
+                argument = format_path(path)
+                if argument in dependent or str(path[0]) in dependent:
+                    continue
+                if not statable(value):
+                    return False
+            return True
+
+        return admit
+
+    def _task(self, template: Any, assignment: Assignment, rng: random.Random) -> Task:
+        calls = [self.index.calls[c] for c in assignment]
+        tools = offered_tools(template.functions, self.tools, self.function_domains, rng,
+                              distractors=self.distractors,
+                              distractor_domain=self.distractor_domain)
+        return build_task(template, calls, tools=tools, function_domains=self.function_domains,
+                          metadata={"sampler": self.name})
+
+
+@hookimpl
+def orchestrl_register_sampler(registry: Registry) -> None:
+    registry.add("constrained", ConstrainedSampler, config=ConstrainedConfig)

@@ -1,0 +1,111 @@
+"""An in-memory index of cached calls for the constrained search.
+
+Built once from the cache's entries (anything with ``function``, ``arguments``, ``response``
+and ``key``), it answers the two questions of the search in O(1): which calls of a function
+have argument ``a`` equal to value ``v`` (:meth:`CallIndex.with_value`), and what value sits at
+a path in a call's response (:meth:`CallIndex.value_at`, memoised per call and path). Values
+are compared in canonical form (:func:`~orchestrl.plugins.synthesis.values.canonical`).
+
+Calls whose response reports a failure (an ``error`` key or ``status`` false) or is empty are
+left out: a synthesized trace is made of successful calls only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from orchestrl.paths import MISSING, resolve
+from orchestrl.plugins.synthesis.mining import format_path, leaves
+from orchestrl.plugins.synthesis.values import canonical
+
+
+class EntryLike(Protocol):
+    """What the index reads from a cache entry."""
+
+    function: str
+    arguments: dict[str, Any]
+    response: Any
+    key: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """One indexed call."""
+
+    function: str
+    arguments: dict[str, Any]
+    response: Any
+    key: str
+
+
+def usable(response: Any) -> bool:
+    """Whether a response is a success worth building on (not empty, no failure report)."""
+    if response in (None, "", {}, []):
+        return False
+    return not (isinstance(response, dict)
+                and ("error" in response or response.get("status") is False))
+
+
+class CallIndex:
+    """Calls by function and by (function, argument, canonical value)."""
+
+    def __init__(self, entries: Iterable[EntryLike], *, exclude_keys: Collection[str] = ()):
+        self.calls: list[Call] = []
+        self.by_function: dict[str, list[int]] = {}
+        self._by_value: dict[tuple[str, str, str], list[int]] = {}
+        self._paths: dict[tuple[int, str], Any] = {}
+        self._arg_keys: list[dict[str, str]] = []
+        self.excluded = 0
+        for entry in entries:
+            if entry.key in exclude_keys:
+                self.excluded += 1
+                continue
+            if not usable(entry.response):
+                continue
+            number = len(self.calls)
+            self.calls.append(Call(entry.function, dict(entry.arguments), entry.response,
+                                   entry.key))
+            self.by_function.setdefault(entry.function, []).append(number)
+            keys: dict[str, str] = {}
+            for path, value in leaves(dict(entry.arguments)):
+                key = canonical(value)
+                if key is not None:
+                    argument = format_path(path)
+                    keys[argument] = key
+                    self._by_value.setdefault((entry.function, argument, key), []).append(number)
+            self._arg_keys.append(keys)
+        for numbers in self.by_function.values():
+            numbers.sort(key=lambda n: self.calls[n].key)  # deterministic whatever the order
+        for numbers in self._by_value.values():
+            numbers.sort(key=lambda n: self.calls[n].key)
+
+    def __len__(self) -> int:
+        return len(self.calls)
+
+    def with_value(self, function: str, argument: str, value: Any) -> list[int]:
+        """Calls of ``function`` whose ``argument`` (name or path) is the same as ``value``."""
+        key = canonical(value)
+        return self._by_value.get((function, argument, key), []) if key is not None else []
+
+    def argument_key(self, call: int, argument: str) -> str | None:
+        """Canonical value of an argument (name or path) of ``call``, None when absent."""
+        return self._arg_keys[call].get(argument)
+
+    def value_at(self, call: int, path: str) -> Any:
+        """The value at ``path`` in the response of ``call`` (MISSING when absent)."""
+        memo = (call, path)
+        found = self._paths.get(memo, self)
+        if found is self:
+            found = resolve(self.calls[call].response, path)
+            self._paths[memo] = found
+        return found
+
+    def values(self, function: str, argument: str) -> dict[str, int]:
+        """Canonical values seen for one argument of one function, with their call counts."""
+        return {v: len(ns) for (f, a, v), ns in self._by_value.items()
+                if f == function and a == argument}
+
+
+__all__ = ["MISSING", "Call", "CallIndex", "usable"]

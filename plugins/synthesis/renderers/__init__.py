@@ -1,0 +1,1 @@
+"""Query renderers: turn an instantiated trace into the user query that asks for it."""

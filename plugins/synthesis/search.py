@@ -1,0 +1,214 @@
+"""Backtracking search for template instances whose every call is cached and every edge holds.
+
+An *instance* of a template assigns one indexed call to each step such that for every edge
+``step.argument <- (from_step, from_field)`` the argument of the step's call is the same value
+as the one at ``from_field`` in the response of the producer's call. Two steps never get the
+same call, and every call passes the optional unary ``admit(step, call)`` test (the samplers
+use it to refuse calls whose free arguments no user could state).
+
+The search first narrows each step's domain by arc consistency on the edges (a producer call
+whose response has no usable value for a consumer, or a consumer call whose argument no
+producer can supply, is removed, until nothing changes). It then assigns steps in a fixed
+order: the step with the smallest domain first, then always the unassigned step with most edges
+to assigned ones. A step's candidates come from the value index in both directions: as a
+consumer, the calls whose argument equals the producer's response value; as a producer, the
+calls whose response holds the consumer's argument at the path (a reverse index built once per
+step and path). Candidates are tried from a random rotation. A search finds an instance not
+in ``seen``, runs out of its node budget, or proves the template has no unseen instance left
+(``exhausted``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from orchestrl.paths import MISSING
+from orchestrl.plugins.synthesis.index import CallIndex
+from orchestrl.plugins.synthesis.template import Template
+from orchestrl.plugins.synthesis.values import canonical
+
+Assignment = tuple[int, ...]
+Admit = Callable[[int, int], bool]
+
+
+@dataclass
+class SearchResult:
+    """An instance (call numbers per step) or None; whether the template is used up; nodes."""
+
+    assignment: Assignment | None
+    exhausted: bool
+    nodes: int
+
+
+@dataclass(frozen=True)
+class _Link:
+    """A constraint between the step being assigned and an earlier-assigned ``other`` step."""
+
+    other: int
+    argument: str
+    path: str
+    consumer: bool  # True: this step consumes ``other``'s response; False: it produces for it
+
+
+class TemplateSearch:
+    """Instances of one template over one index (domains are computed once, lazily)."""
+
+    def __init__(self, template: Template, index: CallIndex, admit: Admit | None = None) -> None:
+        self.template = template
+        self.index = index
+        self.admit = admit
+        self.edges = [
+            [(arg, ref.from_step, ref.from_field)
+             for arg, ref in sorted(template.dependencies.get(step, {}).items())]
+            for step in range(template.n_steps)
+        ]
+        self._domains: list[list[int]] | None = None
+        self._domain_sets: list[set[int]] = []
+        self._order: list[int] = []
+        self._links: list[list[_Link]] = []
+        self._reverse: dict[tuple[int, str], dict[str, list[int]]] = {}
+
+    @property
+    def domains(self) -> list[list[int]]:
+        """Arc-consistent candidate calls of each step."""
+        if self._domains is None:
+            self._domains = self._arc_consistent()
+            self._domain_sets = [set(d) for d in self._domains]
+            self._plan()
+        return self._domains
+
+    def feasible(self) -> bool:
+        """False when some step has no candidate at all (the template cannot be instantiated)."""
+        return all(self.domains)
+
+    def find(self, rng: random.Random, seen: set[Assignment], *, budget: int) -> SearchResult:
+        """Depth-first search for an instance not in ``seen`` within ``budget`` nodes."""
+        if not self.feasible():
+            return SearchResult(None, True, 0)
+        n = self.template.n_steps
+        order = self._order
+        assigned: dict[int, int] = {}
+        nodes = 0
+        stack = [self._frame(0, assigned, rng)]
+        while stack:
+            candidates, offset, tried = stack[-1]
+            depth = len(stack) - 1
+            step = order[depth]
+            if tried >= len(candidates):
+                stack.pop()
+                if stack:
+                    del assigned[order[len(stack) - 1]]
+                continue
+            stack[-1] = (candidates, offset, tried + 1)
+            call = candidates[(offset + tried) % len(candidates)]
+            if not self._consistent(step, call, assigned):
+                continue
+            nodes += 1
+            assigned[step] = call
+            if depth + 1 == n:
+                instance = tuple(assigned[s] for s in range(n))
+                if instance not in seen:
+                    return SearchResult(instance, False, nodes)
+                del assigned[step]
+            else:
+                stack.append(self._frame(depth + 1, assigned, rng))
+            if nodes >= budget:
+                return SearchResult(None, False, nodes)
+        return SearchResult(None, True, nodes)
+
+    # ------------------------------------------------------------------ internals
+
+    def _frame(self, depth: int, assigned: dict[int, int], rng: random.Random
+               ) -> tuple[list[int], int, int]:
+        candidates = self._candidates(self._order[depth], assigned)
+        return candidates, rng.randrange(len(candidates)) if candidates else 0, 0
+
+    def _candidates(self, step: int, assigned: dict[int, int]) -> list[int]:
+        links = self._links[step]
+        if not links:
+            return self.domains[step]
+        best: list[int] | None = None
+        for link in links:
+            other = assigned[link.other]
+            if link.consumer:
+                value = self.index.value_at(other, link.path)
+                if value is MISSING:
+                    return []
+                found = self.index.with_value(self.template.functions[step], link.argument,
+                                              value)
+            else:
+                wanted = self.index.argument_key(other, link.argument)
+                found = self._producers(step, link.path).get(wanted or "", [])
+            if best is None or len(found) < len(best):
+                best = found
+        return best or []
+
+    def _producers(self, step: int, path: str) -> dict[str, list[int]]:
+        memo = self._reverse.get((step, path))
+        if memo is None:
+            memo = {}
+            for call in self.domains[step]:
+                key = canonical(self.index.value_at(call, path))
+                if key is not None:
+                    memo.setdefault(key, []).append(call)
+            self._reverse[(step, path)] = memo
+        return memo
+
+    def _consistent(self, step: int, call: int, assigned: dict[int, int]) -> bool:
+        if call not in self._domain_sets[step] or call in assigned.values():
+            return False
+        index = self.index
+        for link in self._links[step]:
+            other = assigned[link.other]
+            if link.consumer:
+                produced, used = canonical(index.value_at(other, link.path)), \
+                    index.argument_key(call, link.argument)
+            else:
+                produced, used = canonical(index.value_at(call, link.path)), \
+                    index.argument_key(other, link.argument)
+            if produced is None or produced != used:
+                return False
+        return True
+
+    def _plan(self) -> None:
+        n = self.template.n_steps
+        neighbours: list[list[_Link]] = [[] for _ in range(n)]
+        for step, edges in enumerate(self.edges):
+            for arg, parent, path in edges:
+                neighbours[step].append(_Link(parent, arg, path, True))
+                neighbours[parent].append(_Link(step, arg, path, False))
+        sizes = [len(d) for d in self._domains or []]
+        order: list[int] = []
+        while len(order) < n:
+            rest = [s for s in range(n) if s not in order]
+            order.append(min(rest, key=lambda s: (
+                -sum(1 for link in neighbours[s] if link.other in order), sizes[s], s)))
+        self._order = order
+        position = {s: i for i, s in enumerate(order)}
+        self._links = [[link for link in neighbours[s] if position[link.other] < position[s]]
+                       for s in range(n)]
+
+    def _arc_consistent(self) -> list[list[int]]:
+        index = self.index
+        domains = []
+        for step, function in enumerate(self.template.functions):
+            calls = index.by_function.get(function, ())
+            domains.append({c for c in calls if self.admit is None or self.admit(step, c)})
+        changed = True
+        rounds = 0
+        while changed and rounds < 20:
+            changed = False
+            rounds += 1
+            for step, edges in enumerate(self.edges):
+                for arg, parent, path in edges:
+                    supplied = {canonical(index.value_at(c, path)) for c in domains[parent]}
+                    wanted = {index.argument_key(c, arg) for c in domains[step]}
+                    keep_step = {c for c in domains[step] if index.argument_key(c, arg) in supplied}
+                    keep_parent = {c for c in domains[parent]
+                                   if canonical(index.value_at(c, path)) in wanted}
+                    if keep_step != domains[step] or keep_parent != domains[parent]:
+                        domains[step], domains[parent] = keep_step, keep_parent
+                        changed = True
+        return [sorted(d, key=lambda c: index.calls[c].key) for d in domains]
