@@ -59,6 +59,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orchestrl.plugins.bfcl.sampler",
     "orchestrl.plugins.benchmarks.complexfuncbench",
     "orchestrl.plugins.commands.eval",
+    "orchestrl.plugins.samplers.constrained",
+    "orchestrl.plugins.samplers.unconstrained",
+    "orchestrl.plugins.commands.synth",
 )
 """Module paths of the built-in plugins, registered in this order."""
 

@@ -83,6 +83,10 @@ def strength(value: Any) -> str:
         return STRONG
     if len(text) >= 16 and " " not in text:
         return STRONG
+    inner = text[1:]
+    if (" " not in text and len(text) >= 8 and sum(c.isupper() for c in inner) >= 2
+            and sum(c.islower() for c in inner) >= 2):  # mixed-case tokens: PRPUAyqNKVwd
+        return STRONG
     if _ENUMISH.match(text) and (text.isupper() or "_" in text or text.islower()):
         return WEAK
     return TEXT

@@ -1,0 +1,85 @@
+"""``orchestrl synth [overrides] [-m]``: synthesize tasks with the configured sampler.
+
+Opens the configured response cache (seeding an empty one from ``data_dir``'s traces), builds
+the environment with the ``strict`` miss policy and the sampler (``sampler=constrained`` or
+``sampler=unconstrained``), draws ``synth.n`` tasks for ``seed`` and writes, under the Hydra
+run directory:
+
+* ``synth.output`` (``tasks.jsonl``): the tasks (see :mod:`orchestrl.plugins.synthesis.output`);
+* ``summary.json``: the sampler's summary (attempts, valid, drops, per-template counts,
+  complexity histogram), the check of the shipped templates' edges against the data, and the
+  overlap with ``synth.overlap_with`` (an evaluation task file) when set.
+
+It prints the summary's headline as one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from orchestrl import hookimpl
+from orchestrl.commands import CommandTable, hydra_command
+from orchestrl.errors import ConfigError
+
+
+def run_dir() -> Path:
+    """Hydra's run directory (``outputs/synth`` outside a Hydra run)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        return Path(HydraConfig.get().runtime.output_dir)
+    except ValueError:
+        return Path("outputs") / "synth"
+
+
+def synth(cfg: DictConfig) -> dict:
+    """Run the configured sampler and write tasks and summary; return the summary."""
+    from orchestrl.build import build
+    from orchestrl.plugins.booking.data import EVAL_FILE, TRAIN_FILE, load_tasks, load_tools
+    from orchestrl.plugins.cache.factory import open_cache
+    from orchestrl.plugins.cache.importers import import_booking_dir
+    from orchestrl.plugins.env.environment import CachedEnvironment
+    from orchestrl.plugins.synthesis.checking import check_templates
+    from orchestrl.plugins.synthesis.hygiene import load_task_file, overlap_report
+    from orchestrl.plugins.synthesis.output import write_tasks
+    from orchestrl.plugins.synthesis.template import load_template_file
+
+    if cfg.get("sampler") is None:
+        raise ConfigError("the config chooses no sampler; add sampler=constrained")
+    options = cfg.get("synth") or {}
+    n = int(options.get("n", 100))
+    if n < 1:
+        raise ConfigError(f"synth.n must be at least 1, got {n}")
+    cache = open_cache(cfg)
+    if len(cache) == 0:
+        import_booking_dir(cache, str(cfg.data_dir))
+    env = CachedEnvironment(cache.schemas, cache, "strict")
+    sampler = build(cfg.sampler, cache=cache, env=env)
+    tasks = list(sampler.sample(n, seed=int(cfg.seed)))
+    out = run_dir()
+    path = out / str(options.get("output", "tasks.jsonl"))
+    write_tasks(tasks, path)
+    summary = sampler.summary.as_dict() if hasattr(sampler, "summary") else {}
+    summary["output"] = str(path)
+    data_dir = Path(str(cfg.data_dir))
+    tools = load_tools(data_dir)
+    traces = [t for name in (TRAIN_FILE, EVAL_FILE) if (data_dir / name).is_file()
+              for t in load_tasks(data_dir / name, tools)]
+    summary["template_check"] = check_templates(load_template_file(data_dir), traces).summary()
+    overlap_with = options.get("overlap_with")
+    if overlap_with:
+        evaluation = load_task_file(str(overlap_with), tools)
+        summary["overlap"] = overlap_report(tasks, evaluation, cache.key)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    headline = {k: summary.get(k) for k in ("sampler", "attempts", "valid", "valid_per_attempt",
+                                            "valid_per_second", "output")}
+    print(json.dumps(headline))
+    return summary
+
+
+@hookimpl
+def orchestrl_register_commands(commands: CommandTable) -> None:
+    commands.add("synth", hydra_command(synth), help="synthesize tasks from the cache")
