@@ -4,7 +4,7 @@
    values of the template's recorded instance (``example_arguments``: same surface form,
    e.g. ``October 14th``); if it states every one of those that the new instance needs, write
    each new value in the same form in its place. An example whose stated values cannot all be
-   located is skipped.
+   located, or that would need a different enum value (sort orders, cabin classes), is skipped.
 2. *Composition* (when no example fits). One clause per step with free arguments: the
    function's name as a verb phrase and each free argument as ``<argument words> <value>``
    (``search car rentals with pick up date October 14, 2024 and pick up time 8 AM``).
@@ -97,6 +97,8 @@ def _substitute(example: str, template: Template, needed: list[tuple[int, str, A
             if not _find(query, surface_forms(value)):
                 return None
             continue
+        if old in ENUM_PHRASES or value in ENUM_PHRASES:
+            return None  # enum phrasings do not swap grammatically ("the most trending")
         found = _find(query, surface_forms(old))
         if found is None:
             return None

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import copy
+import random
+
+from orchestrl.api import Task
+from orchestrl.plugins.synthesis.derivability import derivability_problems, free_values
+from orchestrl.plugins.synthesis.hygiene import excluded_keys, near_duplicates, overlap_report
+from orchestrl.plugins.synthesis.mining import attach_mined
+from orchestrl.plugins.synthesis.output import read_tasks, write_tasks
+from orchestrl.plugins.synthesis.renderers.template import TemplateRenderer, compose
+from orchestrl.plugins.synthesis.template import Template
+
+
+def _mined(task: Task) -> Task:
+    return attach_mined(copy.deepcopy(task), overwrite=True)
+
+
+def test_composed_queries_state_every_free_value(train_tasks: list[Task]) -> None:
+    checked = 0
+    for task in train_tasks:
+        task = _mined(task)
+        if any(s.response is None for s in task.steps):
+            continue
+        checked += 1
+        assert derivability_problems(task, compose(task)) == []
+    assert checked > 20
+
+
+def test_a_query_missing_a_value_or_a_wrong_dependency_fails(train_tasks: list[Task]) -> None:
+    task = next(_mined(t) for t in train_tasks
+                if all(s.response is not None for s in t.steps) and
+                any(s.dependency_args for s in _mined(t).steps) and free_values(_mined(t)))
+    query = compose(task)
+    _, _, value = free_values(task)[0]
+    assert derivability_problems(task, query.replace(str(value), "somewhere", 1))
+    dependent = next(s for s in task.steps if s.dependency_args)
+    argument = next(iter(dependent.dependency_args))
+    dependent.arguments[argument] = "not-the-produced-value"
+    assert any("is not the value at" in p for p in derivability_problems(task, query))
+
+
+def test_template_renderer_rewrites_a_real_example(templates: list[Template],
+                                                   train_tasks: list[Task]) -> None:
+    template = next(t for t in templates if t.id == "workflow_0")
+    task = _mined(next(t for t in train_tasks if t.metadata["workflow_id"] == "workflow_0"))
+    query = TemplateRenderer().render(task, template, random.Random(0))
+    assert query is not None and derivability_problems(task, query) == []
+    assert query in {
+        q.replace(str(template.example_arguments[0]["query"]), task.steps[0].arguments["query"])
+        for q in template.examples} or query == compose(task)
+
+
+def test_jsonl_round_trip_and_datasets(tmp_path, eval_tasks: list[Task]) -> None:
+    import datasets
+
+    tasks = [_mined(t) for t in eval_tasks[:10]]
+    path = tmp_path / "tasks.jsonl"
+    assert write_tasks(tasks, path) == 10
+    back = read_tasks(path)
+    assert [t.query for t in back] == [t.query for t in tasks]
+    for a, b in zip(back, tasks, strict=True):
+        assert [s.arguments for s in a.steps] == [s.arguments for s in b.steps]
+        assert [s.dependency_args for s in a.steps] == [s.dependency_args for s in b.steps]
+        assert [s.response for s in a.steps] == [s.response for s in b.steps]
+    loaded = datasets.load_dataset("json", data_files=str(path), split="train")
+    assert loaded.num_rows == 10 and "steps" in loaded.column_names
+
+
+def test_overlap_and_exclusion(booking_dir, seed_cache, tools, eval_tasks, train_tasks) -> None:
+    report = overlap_report(eval_tasks[:20], eval_tasks, seed_cache.key)
+    assert report["tasks_with_shared_keys"] == 20
+    assert report["near_duplicate_pairs"] >= 20
+    none = overlap_report(train_tasks[:5], [], seed_cache.key)
+    assert none["shared_keys"] == 0
+    keys = excluded_keys([str(booking_dir / "eval_80.jsonl")], seed_cache, tools)
+    assert keys & {e.key for e in seed_cache.entries()}
+    assert near_duplicates(["book a hotel in paris for two nights"],
+                           ["please book a hotel in paris for two nights"]) != []
+    assert near_duplicates(["rent a car in rome"], ["book a hotel in paris"]) == []
