@@ -52,9 +52,18 @@ class EpisodeEnvironment:
         return list(self.episode.calls) if self.episode is not None else []
 
     def _call(self, name: str, arguments: dict[str, JSON]) -> str:
+        """Run one call TRL parsed; TRL bounds the rounds, this bounds the episode's calls.
+
+        TRL does not say where one assistant turn ends, so the per-turn limit becomes a
+        per-episode one: ``max_turns * max_calls_per_turn`` executed calls at most.
+        """
         if self.episode is None:
             return '{"error": "no episode: reset was not called"}'
-        record = self.episode.execute(ToolCall(name, dict(arguments)), turn=0)
+        limits = type(self).limits
+        cap = limits.max_turns * limits.max_calls_per_turn
+        if len(self.episode.calls) >= cap:
+            return f'{{"error": "not executed: at most {cap} calls per episode"}}'
+        record = self.episode.execute(ToolCall(name, dict(arguments)), turn=len(self.episode.calls))
         return self.episode.tool_text(record)
 
 

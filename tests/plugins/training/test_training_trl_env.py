@@ -116,3 +116,14 @@ def test_grpo_rows_route_each_task_to_its_tool_set(train_tasks):
     for row, task in zip(rows, train_tasks[:5], strict=True):
         assert row["environment"] == toolset_name(task)
         assert row["prompt"][-1] == {"role": "user", "content": task.query}
+
+
+def test_an_episode_executes_at_most_its_call_budget(train_tasks, make_env):
+    task = train_tasks[0]
+    step = task.steps[0]
+    limits = RolloutLimits(max_turns=2, max_calls_per_turn=3)
+    env = environment_factories([task], make_env, limits)[toolset_name(task)]()
+    env.reset(task_id=task.id)
+    answers = [json.loads(getattr(env, step.function)(**step.arguments)) for _ in range(8)]
+    assert len(env.calls) == 6 and all(r.result.ok for r in env.calls)
+    assert all("not executed" in a["error"] for a in answers[6:])
