@@ -100,7 +100,7 @@ def _bars(path: Path, groups: dict[str, dict[str, Any]], xlabel: str) -> Path:
     ax.set_xlabel(xlabel)
     ax.set_ylabel("%")
     ax.set_ylim(0, 105)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 1.14), ncol=3, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return path
