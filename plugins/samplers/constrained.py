@@ -8,12 +8,15 @@ before: every call is a cached call, every dependent argument equals the value a
 that has none) leaves the pool. Found traces are replayed through the environment (strict miss
 policy), get a query from the renderer and must pass the derivability check. The run stops at
 ``n`` tasks, after ``max_attempts`` attempts (default ``20 * n + 100``) or when no template
-is left. Deterministic for a seed: the cache is indexed in key order and every random choice
+is left. A template whose search runs out of its node ``budget`` ``give_up`` times in a row
+(instances may exist, but are too rare to find) also leaves the pool and is reported as
+abandoned. Deterministic for a seed: the cache is indexed in key order and every random choice
 comes from one generator seeded with ``seed``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Iterator
@@ -54,11 +57,13 @@ class ConstrainedConfig:
     distractors: int = 2
     distractor_domain: str = "same"  # same | any
     budget: int = 5000  # search nodes per attempt
+    give_up: int = 3  # consecutive budget-exhausted searches before a template leaves the pool
     max_attempts: int | None = None
     verify: bool = True
     opaque_free: bool = False  # allow free arguments no user could state (tokens, ids)
     exclude: list[str] = field(default_factory=list)
     progress: bool = True
+    project: bool | None = None  # index only the template paths (default: caches > 20,000)
     renderer: Any = field(default_factory=lambda: dict(DEFAULT_RENDERER))
 
 
@@ -86,18 +91,20 @@ class ConstrainedSampler(SynthesisSampler):
         distractors: int = 2,
         distractor_domain: str = "same",
         budget: int = 5000,
+        give_up: int = 3,
         max_attempts: int | None = None,
         verify: bool = True,
         opaque_free: bool = False,
         exclude: list[str] | tuple[str, ...] = (),
         progress: bool = True,
+        project: bool | None = None,
         renderer: Any = None,
         cache: Any = None,
         env: ToolEnvironment | None = None,
     ) -> None:
         super().__init__(data_dir=data_dir, templates=templates, renderer=renderer,
-                         exclude=list(exclude), verify=verify, progress=progress, cache=cache,
-                         env=env)
+                         exclude=list(exclude), verify=verify, progress=progress,
+                         project=project, cache=cache, env=env)
         if distractor_domain not in ("same", "any"):
             raise ConfigError(f"unknown distractor_domain '{distractor_domain}'; "
                               "available: any, same")
@@ -110,8 +117,10 @@ class ConstrainedSampler(SynthesisSampler):
         self.distractors = distractors
         self.distractor_domain = distractor_domain
         self.budget = budget
+        self.give_up = max(1, give_up)
         self.max_attempts = max_attempts
         self.opaque_free = opaque_free
+        self._opaque_memo: dict[int, tuple[tuple[str, str], ...]] = {}
         self.chosen = [t for t in self.templates if self.filters.accepts(t, self.function_domains)]
         if not self.chosen:
             raise ConfigError("no workflow template passes the complexity filters")
@@ -124,6 +133,7 @@ class ConstrainedSampler(SynthesisSampler):
                                          self._admitter(t)) for t in self.chosen}
         seen: dict[str, set[Assignment]] = {t.id: set() for t in self.chosen}
         emitted: set[str] = set()
+        failures: dict[str, int] = {}
         limit = self.max_attempts if self.max_attempts is not None else 20 * n + 100
         start = time.perf_counter()
         bar = tqdm(total=n, desc="synth constrained", unit="task", disable=not self.progress)
@@ -139,7 +149,12 @@ class ConstrainedSampler(SynthesisSampler):
                         self.summary.exhausted_templates.append(template.id)
                     else:
                         self.summary.dropped["search_budget"] += 1
+                        failures[template.id] = failures.get(template.id, 0) + 1
+                        if failures[template.id] >= self.give_up:
+                            draw.remove(template)
+                            self.summary.abandoned_templates.append(template.id)
                     continue
+                failures[template.id] = 0
                 seen[template.id].add(result.assignment)
                 task = self._task(template, result.assignment, rng)
                 if task.id in emitted:
@@ -157,22 +172,29 @@ class ConstrainedSampler(SynthesisSampler):
 
     def _admitter(self, template: Any) -> Any:
         """Refuse calls whose free arguments are opaque (no user could state them)."""
-        index = self.index
+        opaque = self._opaque
 
         def admit(step: int, call: int) -> bool:
             dependent = template.dependencies.get(step, {})
-            for path, value in leaves(index.calls[call].arguments):
-                argument = format_path(path)
-                if argument in dependent or str(path[0]) in dependent:
-                    continue
-                if not statable(value):
-                    return False
-            return True
+            return all(path in dependent or top in dependent for path, top in opaque(call))
 
         return admit
 
+    def _opaque(self, call: int) -> tuple[tuple[str, str], ...]:
+        """``(argument path, top-level name)`` of the call's arguments no user could state."""
+        found = self._opaque_memo.get(call)
+        if found is None:
+            found = tuple((format_path(path), str(path[0]))
+                          for path, value in leaves(self.index.calls[call].arguments)
+                          if not statable(value))
+            self._opaque_memo[call] = found
+        return found
+
     def _task(self, template: Any, assignment: Assignment, rng: random.Random) -> Task:
         calls = [self.index.calls[c] for c in assignment]
+        if any(c.response is None for c in calls):
+            calls = [dataclasses.replace(c, response=self.response(n))
+                     for c, n in zip(calls, assignment, strict=True)]
         tools = offered_tools(template.functions, self.tools, self.function_domains, rng,
                               distractors=self.distractors,
                               distractor_domain=self.distractor_domain)

@@ -48,6 +48,7 @@ class UnconstrainedConfig:
     verify: bool = True
     exclude: list[str] = field(default_factory=list)
     progress: bool = True
+    project: bool | None = None  # index only the template paths (default: caches > 20,000)
     renderer: Any = field(default_factory=lambda: dict(DEFAULT_RENDERER))
 
 
@@ -70,13 +71,14 @@ class UnconstrainedSampler(SynthesisSampler):
         verify: bool = True,
         exclude: list[str] | tuple[str, ...] = (),
         progress: bool = True,
+        project: bool | None = None,
         renderer: Any = None,
         cache: Any = None,
         env: ToolEnvironment | None = None,
     ) -> None:
         super().__init__(data_dir=data_dir, templates=templates, renderer=renderer,
-                         exclude=list(exclude), verify=verify, progress=progress, cache=cache,
-                         env=env)
+                         exclude=list(exclude), verify=verify, progress=progress,
+                         project=project, cache=cache, env=env)
         filters = Filters(min_steps=min_steps, max_steps=max_steps, template_ids=template_ids)
         self.chosen = [t for t in self.templates if filters.accepts(t, self.function_domains)]
         if not self.chosen:

@@ -5,6 +5,10 @@ Runtime dependencies (``cache``: a :class:`~orchestrl.plugins.cache.response_cac
 not given, a :class:`~orchestrl.plugins.env.environment.CachedEnvironment` over ``cache`` with
 the ``strict`` miss policy is made for the replay check.
 
+Large caches (over 20,000 entries, or ``project=True``) are indexed by projection: only the
+response values at the templates' ``from_field`` paths are kept in memory, and the gold
+responses of an emitted task are read back from the cache.
+
 ``finish(task, template, rng)`` is the common tail of every candidate trace: replay through
 the environment, render the query, run the derivability check, then count. It returns the task
 or None with the drop reason counted in :attr:`summary`.
@@ -50,6 +54,7 @@ class SynthesisSampler(Sampler):
         exclude: Sequence[str] = (),
         verify: bool = True,
         progress: bool = True,
+        project: bool | None = None,
         cache: Any = None,
         env: ToolEnvironment | None = None,
     ) -> None:
@@ -69,14 +74,32 @@ class SynthesisSampler(Sampler):
 
         self.excluded_keys = excluded_keys(exclude, cache, self.tools)
         self._index: CallIndex | None = None
+        self.project = project
         self.summary = SynthesisSummary(self.name)
 
     @property
     def index(self) -> CallIndex:
         """The call index over the cache (built on first use; excluded keys left out)."""
         if self._index is None:
-            self._index = CallIndex(self.cache.entries(), exclude_keys=self.excluded_keys)
+            project = self.project if self.project is not None else len(self.cache) > 20_000
+            paths: dict[str, set[str]] | None = None
+            if project:
+                paths = {}
+                for template in self.templates:
+                    for _, _, ref in template.edges():
+                        function = template.functions[ref.from_step]
+                        paths.setdefault(function, set()).add(ref.from_field)
+            self._index = CallIndex(self.cache.entries(), exclude_keys=self.excluded_keys,
+                                    paths=paths)
         return self._index
+
+    def response(self, call: int) -> Any:
+        """The response of an indexed call (fetched from the cache when the index projects)."""
+        found = self.index.calls[call]
+        if found.response is not None:
+            return found.response
+        entry = self.cache.get(found.key)
+        return None if entry is None else entry.response
 
     def finish(self, task: Task, template: Template, rng: random.Random) -> Task | None:
         """Replay, render, check (see the module docstring)."""

@@ -6,13 +6,17 @@ have argument ``a`` equal to value ``v`` (:meth:`CallIndex.with_value`), and wha
 a path in a call's response (:meth:`CallIndex.value_at`, memoised per call and path). Values
 are compared in canonical form (:func:`~orchestrl.plugins.synthesis.values.canonical`).
 
+With ``paths`` (function -> response paths), the index keeps only the values at those paths
+instead of whole responses (``Call.response`` is then None; fetch it by key from the cache),
+which bounds memory on caches of 10^5+ entries. A path that was not kept reads as MISSING.
+
 Calls whose response reports a failure (an ``error`` key or ``status`` false) or is empty are
 left out: a synthesized trace is made of successful calls only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,7 +55,8 @@ def usable(response: Any) -> bool:
 class CallIndex:
     """Calls by function and by (function, argument, canonical value)."""
 
-    def __init__(self, entries: Iterable[EntryLike], *, exclude_keys: Collection[str] = ()):
+    def __init__(self, entries: Iterable[EntryLike], *, exclude_keys: Collection[str] = (),
+                 paths: Mapping[str, Collection[str]] | None = None):
         self.calls: list[Call] = []
         self.by_function: dict[str, list[int]] = {}
         self._by_value: dict[tuple[str, str, str], list[int]] = {}
@@ -65,8 +70,13 @@ class CallIndex:
             if not usable(entry.response):
                 continue
             number = len(self.calls)
-            self.calls.append(Call(entry.function, dict(entry.arguments), entry.response,
-                                   entry.key))
+            if paths is None:
+                self.calls.append(Call(entry.function, dict(entry.arguments), entry.response,
+                                       entry.key))
+            else:
+                self.calls.append(Call(entry.function, dict(entry.arguments), None, entry.key))
+                for path in paths.get(entry.function, ()):
+                    self._paths[(number, path)] = resolve(entry.response, path)
             self.by_function.setdefault(entry.function, []).append(number)
             keys: dict[str, str] = {}
             for path, value in leaves(dict(entry.arguments)):
@@ -98,7 +108,8 @@ class CallIndex:
         memo = (call, path)
         found = self._paths.get(memo, self)
         if found is self:
-            found = resolve(self.calls[call].response, path)
+            response = self.calls[call].response
+            found = MISSING if response is None else resolve(response, path)
             self._paths[memo] = found
         return found
 

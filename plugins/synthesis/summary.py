@@ -19,6 +19,7 @@ class SynthesisSummary:
     valid: int = 0
     search_nodes: int = 0
     exhausted_templates: list[str] = field(default_factory=list)
+    abandoned_templates: list[str] = field(default_factory=list)
     dropped: Counter[str] = field(default_factory=Counter)
     per_template: Counter[str] = field(default_factory=Counter)
     complexity: dict[str, Counter[int]] = field(default_factory=dict)
@@ -43,6 +44,7 @@ class SynthesisSummary:
             "search_nodes": self.search_nodes,
             "dropped": dict(sorted(self.dropped.items())),
             "exhausted_templates": sorted(self.exhausted_templates),
+            "abandoned_templates": sorted(self.abandoned_templates),
             "per_template": dict(self.per_template.most_common()),
             "complexity": {k: dict(sorted(v.items())) for k, v in sorted(self.complexity.items())},
         }
