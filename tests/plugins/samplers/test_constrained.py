@@ -132,3 +132,11 @@ def test_mined_templates_also_drive_the_sampler(booking_dir, seed_cache) -> None
     tasks = list(_sampler(booking_dir, seed_cache, templates="mined").sample(10, seed=0))
     assert len(tasks) == 10
     assert all(t.metadata["template"].startswith("mined_") for t in tasks)
+
+
+def test_projected_index_gives_the_same_tasks(booking_dir, seed_cache) -> None:
+    full = list(_sampler(booking_dir, seed_cache, project=False).sample(25, seed=7))
+    projected = list(_sampler(booking_dir, seed_cache, project=True).sample(25, seed=7))
+    assert [t.id for t in projected] == [t.id for t in full]
+    assert [[s.response for s in t.steps] for t in projected] == \
+        [[s.response for s in t.steps] for t in full]
