@@ -121,7 +121,9 @@ class BfclBenchmark(Benchmark):
         self.system_prompt = system_prompt or None
         self.progress = progress
         self.reward = reward
-        self.cache = cache
+        from orchestrl.plugins.bfcl.environment import bfcl_cache
+
+        self.cache = bfcl_cache(cache)
 
     def tasks(self) -> list[Task]:
         """The selected entries as tasks, category by category."""

@@ -85,6 +85,22 @@ def result_of(response: str, *, cache_hit: bool, key: str | None) -> ToolResult:
     return ToolResult(True, content, None, "", cache_hit, key)
 
 
+def bfcl_cache(cache: Any) -> Any:
+    """A response cache fit for BFCL from what a run loop passes: None stays None; a byte
+    backend or a cache with schemas becomes a schema-less ResponseCache over the same backend
+    (BFCL keys carry a ``bfcl:`` state, so they never collide with other worlds' keys)."""
+    from orchestrl.api import CacheBackend
+    from orchestrl.plugins.cache.response_cache import ResponseCache
+
+    if cache is None:
+        return None
+    if isinstance(cache, CacheBackend):
+        return ResponseCache(cache)
+    if getattr(cache, "schemas", None):
+        return ResponseCache(cache.backend)
+    return cache
+
+
 class BfclEnvironment:
     """A :class:`~orchestrl.api.ToolEnvironment` over BFCL's backends and a response cache.
 

@@ -107,3 +107,19 @@ def test_unknown_tools_and_bad_arguments_are_results_not_exceptions(base_tasks):
     assert env.call("open", {"file": "/etc/passwd"}).error_kind == ErrorKind.UNKNOWN_TOOL
     assert env.call("cd", {"nope": 1}).error_kind == ErrorKind.UNKNOWN_PARAMETER
     assert env.call("cd", {}).error_kind == ErrorKind.MISSING_REQUIRED
+
+
+def test_a_cache_with_schemas_or_a_bare_backend_is_adapted(base_tasks):
+    from orchestrl.plugins.bfcl.environment import bfcl_cache
+    from orchestrl.plugins.env.schema import load_schemas
+
+    backend = MemoryBackend()
+    typed = ResponseCache(backend, load_schemas(base_tasks[0].tools))
+    for given in (typed, backend):
+        adapted = bfcl_cache(given)
+        assert adapted.backend is backend and not adapted.schemas
+    env = BfclEnvironment(bfcl_cache(typed))
+    replay(env, base_tasks[0], gold(base_tasks[0]))
+    assert len(backend) == len(base_tasks[0].steps)
+    with pytest.raises(Exception, match="without schemas"):
+        BfclEnvironment(typed)
