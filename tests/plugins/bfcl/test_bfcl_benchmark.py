@@ -91,7 +91,7 @@ def test_a_policy_that_never_stops_is_force_terminated(tmp_path):
 
 
 def test_benchmark_is_selected_and_built_from_config(compose_config, plugin_host):
-    cfg = compose_config("+benchmark=bfcl", "benchmark.subset=2", "benchmark.split=eval")
+    cfg = compose_config("benchmark=bfcl", "benchmark.subset=2", "benchmark.split=eval")
     benchmark = build(cfg.benchmark)
     assert isinstance(benchmark, BfclBenchmark)
     tasks = benchmark.tasks()

@@ -73,3 +73,12 @@ def test_sampling_is_deterministic_for_a_seed():
 def test_inconsistent_bounds_are_a_config_error():
     with pytest.raises(ConfigError, match="inconsistent"):
         BfclSampler(min_turns=3, max_turns=2)
+
+
+def test_sampler_is_selected_and_built_from_config(compose_config, plugin_host):
+    from orchestrl.build import build
+
+    cfg = compose_config("sampler=bfcl", "sampler.max_turns=2")
+    sampler = build(cfg.sampler, cache=None, env=None)
+    assert isinstance(sampler, BfclSampler)
+    assert all(len(t.metadata["turns"]) <= 2 for t in sampler.sample(5, seed=0))
