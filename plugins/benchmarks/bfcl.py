@@ -14,9 +14,10 @@ Scores per entry: ``valid`` (BFCL's all-or-nothing verdict from
 :func:`~orchestrl.plugins.bfcl.checker.check_entry`, with its error type), ``partial`` (the share
 of scored turns passing BFCL's state and response checks) and, when a ``reward`` runtime
 dependency is given (anything with ``score(trajectory, task)``, e.g. the configured
-:class:`~orchestrl.plugins.rewards.combined.CombinedReward`), the graduated reward of the
-trajectory. Headline metrics: ``accuracy``, ``partial`` and ``reward`` overall (entry-weighted)
-and per category as ``<category>/<metric>``. Files under ``output_dir``: ``bfcl_results.jsonl``
+:class:`~orchestrl.plugins.rewards.combined.CombinedReward`) or else ``reward_preset`` names a
+shipped preset (default ``graduated``), the graduated reward of the trajectory. Headline
+metrics: ``accuracy``, ``partial`` and ``reward`` overall (entry-weighted) and per category
+as ``<category>/<metric>``. Files under ``output_dir``: ``bfcl_results.jsonl``
 (one line per entry) and ``bfcl_summary.json``.
 """
 
@@ -75,6 +76,9 @@ class BfclBenchmarkConfig:
     response_chars: int = 8_192
     system_prompt: str = SYSTEM_PROMPT
     """System turn ("" for none)."""
+    reward_preset: str = "graduated"
+    """Reward preset (conf/reward) scoring each trajectory when the run loop passes no
+    ``reward``; "" for none."""
     progress: bool = True
 
 
@@ -94,6 +98,7 @@ class BfclBenchmark(Benchmark):
         token_budget: int = 65_536,
         response_chars: int = 8_192,
         system_prompt: str = SYSTEM_PROMPT,
+        reward_preset: str = "graduated",
         progress: bool = True,
         reward: Any = None,
         cache: Any = None,
@@ -120,6 +125,7 @@ class BfclBenchmark(Benchmark):
         self.response_chars = response_chars
         self.system_prompt = system_prompt or None
         self.progress = progress
+        self.reward_preset = reward_preset
         self.reward = reward
         from orchestrl.plugins.bfcl.environment import bfcl_cache
 
@@ -152,6 +158,8 @@ class BfclBenchmark(Benchmark):
         tasks = self.tasks()
         if not tasks:
             raise ConfigError("the bfcl benchmark selected no entries")
+        if self.reward is None and self.reward_preset:
+            self.reward = _preset_reward(self.reward_preset)
         env = BfclEnvironment(self.cache, miss_policy="live")
         rows = []
         with (output_dir / "bfcl_results.jsonl").open("w", encoding="utf-8") as out:
@@ -262,6 +270,14 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, float]:
             metrics[f"{prefix}reward"] = sum(rewards) / len(rewards)
         metrics[f"{prefix}entries"] = float(len(group))
     return metrics
+
+
+def _preset_reward(preset: str) -> Any:
+    """The CombinedReward of a shipped reward preset (``conf/reward/<preset>.yaml``)."""
+    from orchestrl.config import compose
+    from orchestrl.plugins.rewards.combined import CombinedReward
+
+    return CombinedReward.from_config(compose([f"reward={preset}"]).reward)
 
 
 def _call_text(call: ToolCall) -> str:
