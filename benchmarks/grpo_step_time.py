@@ -92,15 +92,20 @@ def main() -> None:
         start = time.perf_counter()
         summary = grpo.train_grpo(cfg)
         total = time.perf_counter() - start
+    in_run, calls_in_run = dict(timers), counts["tool calls"]
 
+    trl_env.EpisodeEnvironment._call = original_call  # the baseline is timed as a whole
+    trl_env.EpisodeEnvironment.reset = original_reset
+    grpo.with_merged_calls = original_wrap
     baseline = gold_baseline(cfg, batch)
     step = total / max(1, summary["steps"])
-    measured = timers["env"] + timers["reward"]
+    measured = in_run.get("env", 0.0) + in_run.get("reward", 0.0)
     print(json.dumps({
         "model": opts.model, "steps": summary["steps"], "batch_rollouts": batch,
         "seconds_per_step": round(step, 2),
-        "env_seconds": round(timers["env"], 4), "reward_seconds": round(timers["reward"], 4),
-        "tool_calls": counts["tool calls"],
+        "env_seconds": round(in_run.get("env", 0.0), 4),
+        "reward_seconds": round(in_run.get("reward", 0.0), 4),
+        "tool_calls": calls_in_run,
         "env_plus_reward_share": round(measured / total, 5),
         "gold_env_plus_reward_seconds_per_step": round(baseline, 4),
         "gold_share_of_measured_step": round(baseline / step, 5),
