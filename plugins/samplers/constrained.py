@@ -121,6 +121,8 @@ class ConstrainedSampler(SynthesisSampler):
         self.max_attempts = max_attempts
         self.opaque_free = opaque_free
         self._opaque_memo: dict[int, tuple[tuple[str, str], ...]] = {}
+        self._admitted: dict[tuple[str, frozenset[str]], list[int]] = {}
+        self._search_memo: dict[str, TemplateSearch] | None = None
         self.chosen = [t for t in self.templates if self.filters.accepts(t, self.function_domains)]
         if not self.chosen:
             raise ConfigError("no workflow template passes the complexity filters")
@@ -129,8 +131,7 @@ class ConstrainedSampler(SynthesisSampler):
         rng = random.Random(seed)
         self.summary = type(self.summary)(self.name)
         draw = TemplateDraw(self.chosen, self.weighting)
-        searches = {t.id: TemplateSearch(t, self.index, None if self.opaque_free else
-                                         self._admitter(t)) for t in self.chosen}
+        searches = self._searches()
         seen: dict[str, set[Assignment]] = {t.id: set() for t in self.chosen}
         emitted: set[str] = set()
         failures: dict[str, int] = {}
@@ -172,13 +173,30 @@ class ConstrainedSampler(SynthesisSampler):
 
     def _admitter(self, template: Any) -> Any:
         """Refuse calls whose free arguments are opaque (no user could state them)."""
-        opaque = self._opaque
 
-        def admit(step: int, call: int) -> bool:
-            dependent = template.dependencies.get(step, {})
-            return all(path in dependent or top in dependent for path, top in opaque(call))
+        def admit(step: int, calls: list[int]) -> list[int]:
+            dependent = frozenset(template.dependencies.get(step, {}))
+            memo = (template.functions[step], dependent)
+            found = self._admitted.get(memo)
+            if found is None:
+                found = [c for c in calls if all(path in dependent or top in dependent
+                                                 for path, top in self._opaque(c))]
+                self._admitted[memo] = found
+            return found
 
         return admit
+
+    def prepare(self) -> None:
+        """Index the cache and narrow every chosen template's domains now (else on first use)."""
+        for search in self._searches().values():
+            search.feasible()
+
+    def _searches(self) -> dict[str, TemplateSearch]:
+        if self._search_memo is None:
+            self._search_memo = {
+                t.id: TemplateSearch(t, self.index, None if self.opaque_free else
+                                     self._admitter(t)) for t in self.chosen}
+        return self._search_memo
 
     def _opaque(self, call: int) -> tuple[tuple[str, str], ...]:
         """``(argument path, top-level name)`` of the call's arguments no user could state."""
@@ -192,7 +210,7 @@ class ConstrainedSampler(SynthesisSampler):
 
     def _task(self, template: Any, assignment: Assignment, rng: random.Random) -> Task:
         calls = [self.index.calls[c] for c in assignment]
-        if any(c.response is None for c in calls):
+        if not self.verify and any(c.response is None for c in calls):  # replay fills them
             calls = [dataclasses.replace(c, response=self.response(n))
                      for c, n in zip(calls, assignment, strict=True)]
         tools = offered_tools(template.functions, self.tools, self.function_domains, rng,

@@ -62,6 +62,7 @@ class CallIndex:
         self._by_value: dict[tuple[str, str, str], list[int]] = {}
         self._paths: dict[tuple[int, str], Any] = {}
         self._arg_keys: list[dict[str, str]] = []
+        self._keys: dict[tuple[int, str], str | None] = {}
         self.excluded = 0
         for entry in entries:
             if entry.key in exclude_keys:
@@ -112,6 +113,16 @@ class CallIndex:
             found = MISSING if response is None else resolve(response, path)
             self._paths[memo] = found
         return found
+
+    def value_key(self, call: int, path: str) -> str | None:
+        """Canonical form of :meth:`value_at` (None when missing or not a scalar), memoised."""
+        memo = (call, path)
+        found = self._keys.get(memo, self)
+        if found is self:
+            value = self.value_at(call, path)
+            found = None if value is MISSING else canonical(value)
+            self._keys[memo] = found
+        return found  # type: ignore[return-value]
 
     def values(self, function: str, argument: str) -> dict[str, int]:
         """Canonical values seen for one argument of one function, with their call counts."""

@@ -3,8 +3,9 @@
 An *instance* of a template assigns one indexed call to each step such that for every edge
 ``step.argument <- (from_step, from_field)`` the argument of the step's call is the same value
 as the one at ``from_field`` in the response of the producer's call. Two steps never get the
-same call, and every call passes the optional unary ``admit(step, call)`` test (the samplers
-use it to refuse calls whose free arguments no user could state).
+same call, and a step's calls can be narrowed by the optional unary filter
+``admit(step, calls)`` (the samplers use it to refuse calls whose free arguments no user could
+state).
 
 The search first narrows each step's domain by arc consistency on the edges (a producer call
 whose response has no usable value for a consumer, or a consumer call whose argument no
@@ -27,10 +28,10 @@ from dataclasses import dataclass
 from orchestrl.paths import MISSING
 from orchestrl.plugins.synthesis.index import CallIndex
 from orchestrl.plugins.synthesis.template import Template
-from orchestrl.plugins.synthesis.values import canonical
 
 Assignment = tuple[int, ...]
-Admit = Callable[[int, int], bool]
+Admit = Callable[[int, list[int]], list[int]]
+"""``admit(step, calls)``: the calls a step may use (a unary filter on its domain)."""
 
 
 @dataclass
@@ -150,7 +151,7 @@ class TemplateSearch:
         if memo is None:
             memo = {}
             for call in self.domains[step]:
-                key = canonical(self.index.value_at(call, path))
+                key = self.index.value_key(call, path)
                 if key is not None:
                     memo.setdefault(key, []).append(call)
             self._reverse[(step, path)] = memo
@@ -163,11 +164,11 @@ class TemplateSearch:
         for link in self._links[step]:
             other = assigned[link.other]
             if link.consumer:
-                produced, used = canonical(index.value_at(other, link.path)), \
-                    index.argument_key(call, link.argument)
+                produced = index.value_key(other, link.path)
+                used = index.argument_key(call, link.argument)
             else:
-                produced, used = canonical(index.value_at(call, link.path)), \
-                    index.argument_key(other, link.argument)
+                produced = index.value_key(call, link.path)
+                used = index.argument_key(other, link.argument)
             if produced is None or produced != used:
                 return False
         return True
@@ -195,7 +196,7 @@ class TemplateSearch:
         domains = []
         for step, function in enumerate(self.template.functions):
             calls = index.by_function.get(function, ())
-            domains.append({c for c in calls if self.admit is None or self.admit(step, c)})
+            domains.append(set(calls) if self.admit is None else set(self.admit(step, calls)))
         changed = True
         rounds = 0
         while changed and rounds < 20:
@@ -203,11 +204,11 @@ class TemplateSearch:
             rounds += 1
             for step, edges in enumerate(self.edges):
                 for arg, parent, path in edges:
-                    supplied = {canonical(index.value_at(c, path)) for c in domains[parent]}
+                    supplied = {index.value_key(c, path) for c in domains[parent]}
+                    supplied.discard(None)
                     wanted = {index.argument_key(c, arg) for c in domains[step]}
                     keep_step = {c for c in domains[step] if index.argument_key(c, arg) in supplied}
-                    keep_parent = {c for c in domains[parent]
-                                   if canonical(index.value_at(c, path)) in wanted}
+                    keep_parent = {c for c in domains[parent] if index.value_key(c, path) in wanted}
                     if keep_step != domains[step] or keep_parent != domains[parent]:
                         domains[step], domains[parent] = keep_step, keep_parent
                         changed = True

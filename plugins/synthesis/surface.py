@@ -82,7 +82,7 @@ def states(query: str, value: Any) -> bool:
         return all(states(query, v) for v in value.values())
     haystack = query.lower()
     for form in surface_forms(value):
-        if not form:
+        if not form or form not in haystack:
             continue
         if form[0].isalnum() and form[-1].isalnum():
             if re.search(rf"(?<![\w.]){re.escape(form)}(?![\w]|\.\d)", haystack):

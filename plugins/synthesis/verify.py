@@ -4,7 +4,8 @@ Each gold call is sent to the environment in order (after ``reset(task)``). The 
 valid when every call is answered from the cache (``cache_hit``) with a successful result, and
 every dependency edge holds on the responses the environment actually returned: with the
 ``strict`` miss policy a miss raises :class:`~orchestrl.errors.CacheMissError`, which counts
-as a failure here. On success the gold steps' responses are replaced by the replayed ones.
+as a failure here. On success the gold steps' responses are replaced by the replayed ones (a
+task may come with responses left None, to be filled by the replay).
 
 The environment is deterministic, so a :class:`Replayer` remembers each call's answer for the
 rest of the run (keyed by function and canonical arguments) and sends only calls it has not
