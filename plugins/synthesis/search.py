@@ -9,7 +9,9 @@ state).
 
 The search first narrows each step's domain by arc consistency on the edges (a producer call
 whose response has no usable value for a consumer, or a consumer call whose argument no
-producer can supply, is removed, until nothing changes). It then assigns steps in a fixed
+producer can supply, is removed, and a producer call that cannot feed enough distinct calls to
+its *twin* consumers -- several steps of one function fed by the same edges -- is removed, until
+nothing changes). It then assigns steps in a fixed
 order: the step with the smallest domain first, then always the unassigned step with most edges
 to assigned ones. A step's candidates come from the value index in both directions: as a
 consumer, the calls whose argument equals the producer's response value; as a producer, the
@@ -212,4 +214,33 @@ class TemplateSearch:
                     if keep_step != domains[step] or keep_parent != domains[parent]:
                         domains[step], domains[parent] = keep_step, keep_parent
                         changed = True
+            changed = self._prune_twins(domains) or changed
         return [sorted(d, key=lambda c: index.calls[c].key) for d in domains]
+
+    def _prune_twins(self, domains: list[set[int]]) -> bool:
+        """Twins: ``g`` steps of one function fed by the same edges of one parent. They need
+        ``g`` distinct calls agreeing with one parent call, so a parent call with fewer such
+        calls is removed. Returns whether anything was removed."""
+        groups: dict[tuple, list[int]] = {}
+        for step, edges in enumerate(self.edges):
+            parents = {parent for _, parent, _ in edges}
+            if len(parents) == 1:
+                key = (self.template.functions[step], tuple(sorted(edges)))
+                groups.setdefault(key, []).append(step)
+        index = self.index
+        removed = False
+        for (_, edges), steps in groups.items():
+            if len(steps) < 2:
+                continue
+            parent = edges[0][1]
+            counts: dict[tuple, int] = {}
+            for call in domains[steps[0]]:
+                signature = tuple(index.argument_key(call, arg) for arg, _, _ in edges)
+                counts[signature] = counts.get(signature, 0) + 1
+            keep = {c for c in domains[parent]
+                    if counts.get(tuple(index.value_key(c, path) for _, _, path in edges), 0)
+                    >= len(steps)}
+            if keep != domains[parent]:
+                domains[parent] = keep
+                removed = True
+        return removed

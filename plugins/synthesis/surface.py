@@ -84,12 +84,27 @@ def states(query: str, value: Any) -> bool:
     for form in surface_forms(value):
         if not form or form not in haystack:
             continue
-        if form[0].isalnum() and form[-1].isalnum():
-            if re.search(rf"(?<![\w.]){re.escape(form)}(?![\w]|\.\d)", haystack):
-                return True
-        elif form in haystack:
+        if not (form[0].isalnum() and form[-1].isalnum()) or find_word(haystack, form) >= 0:
             return True
     return False
+
+
+def find_word(text: str, word: str, start: int = 0) -> int:
+    """Index of ``word`` in ``text`` as a whole token (not inside a longer word or number), or -1.
+
+    Plain string search with boundary checks (no regular expression is built per value).
+    """
+    position = text.find(word, start)
+    while position >= 0:
+        end = position + len(word)
+        before = text[position - 1] if position else " "
+        after = text[end] if end < len(text) else " "
+        decimal = after == "." and end + 1 < len(text) and text[end + 1].isdigit()
+        if not (before.isalnum() or before in "_.") and not (after.isalnum() or after == "_"
+                                                             or decimal):
+            return position
+        position = text.find(word, position + 1)
+    return -1
 
 
 def statable(value: Any) -> bool:

@@ -26,7 +26,7 @@ from orchestrl.paths import MISSING
 from orchestrl.plugins.synthesis.checking import argument_value
 from orchestrl.plugins.synthesis.derivability import free_values
 from orchestrl.plugins.synthesis.renderers.base import QueryRenderer
-from orchestrl.plugins.synthesis.surface import ENUM_PHRASES, statable, surface_forms
+from orchestrl.plugins.synthesis.surface import ENUM_PHRASES, find_word, statable, surface_forms
 from orchestrl.plugins.synthesis.template import Template
 from orchestrl.plugins.synthesis.values import words
 
@@ -109,8 +109,10 @@ def _substitute(example: str, template: Template, needed: list[tuple[int, str, A
         new_text = new_forms[min(form_index, len(new_forms) - 1)]
         replacements.append((text, _match_case(text, new_text)))
     for old_text, new_text in replacements:
-        query = re.sub(rf"(?<![\w]){re.escape(old_text)}(?![\w])", new_text, query, count=1,
-                       flags=re.IGNORECASE)
+        position = find_word(query.lower(), old_text.lower())
+        if position < 0:
+            return None
+        query = query[:position] + new_text + query[position + len(old_text):]
     return query
 
 
@@ -119,9 +121,9 @@ def _find(query: str, forms: list[str]) -> tuple[int, str] | None:
     for number, form in enumerate(forms):
         if not form or form not in lower:
             continue
-        start = re.search(rf"(?<![\w]){re.escape(form)}(?![\w])", lower)
-        if start is not None:
-            return number, query[start.start():start.end()]
+        start = find_word(lower, form)
+        if start >= 0:
+            return number, query[start:start + len(form)]
     return None
 
 
