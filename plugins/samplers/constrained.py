@@ -114,6 +114,7 @@ class ConstrainedSampler(SynthesisSampler):
         self.filters = Filters(min_steps, max_steps, min_depth, max_depth, max_fan_in,
                                min_branches, max_branches, domains, mixed_domains, template_ids)
         self.weighting = weighting
+        TemplateDraw(self.chosen, weighting)  # an unknown weighting fails here, not mid-run
         self.distractors = distractors
         self.distractor_domain = distractor_domain
         self.budget = budget

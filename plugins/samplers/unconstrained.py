@@ -84,6 +84,7 @@ class UnconstrainedSampler(SynthesisSampler):
         if not self.chosen:
             raise ConfigError("no workflow template passes the filters")
         self.weighting = weighting
+        TemplateDraw(self.chosen, weighting)  # an unknown weighting fails here, not mid-run
         self.distractors = distractors
         self.max_attempts = max_attempts
         self._values: dict[str, dict[str, list[Any]]] | None = None
