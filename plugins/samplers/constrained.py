@@ -114,7 +114,6 @@ class ConstrainedSampler(SynthesisSampler):
         self.filters = Filters(min_steps, max_steps, min_depth, max_depth, max_fan_in,
                                min_branches, max_branches, domains, mixed_domains, template_ids)
         self.weighting = weighting
-        TemplateDraw(self.chosen, weighting)  # an unknown weighting fails here, not mid-run
         self.distractors = distractors
         self.distractor_domain = distractor_domain
         self.budget = budget
@@ -127,6 +126,7 @@ class ConstrainedSampler(SynthesisSampler):
         self.chosen = [t for t in self.templates if self.filters.accepts(t, self.function_domains)]
         if not self.chosen:
             raise ConfigError("no workflow template passes the complexity filters")
+        TemplateDraw(self.chosen, weighting)  # an unknown weighting fails here, not mid-run
 
     def sample(self, n: int, *, seed: int) -> Iterator[Task]:
         rng = random.Random(seed)
