@@ -82,8 +82,13 @@ class _Episode:
 
     @property
     def frontier(self) -> int:
-        """The first scored turn with a required call not yet matched (``scored`` when none)."""
-        return self.completed_turns()
+        """The first scored turn with a required call not yet matched (``scored`` when none);
+        free-only turns before it stay open (their calls may be made or skipped)."""
+        for t, turn in enumerate(self.turns[: self.scored]):
+            if any(s.index not in self.matched and not is_free(s.function, s.arguments)
+                   for s in turn):
+                return t
+        return self.scored
 
     def pending(self) -> list[GoldStep]:
         return [s for t in range(min(self.frontier, self.scored - 1) + 1) for s in self.turns[t]
@@ -101,12 +106,19 @@ class _Episode:
                 if s.index not in self.matched and not is_free(s.function, s.arguments)]
 
     def completed_turns(self) -> int:
-        done = 0
+        """Turns completed in order. A turn of free calls only completes when one of its calls
+        was made, or (merged with the next turn, as ComplexFuncBench does) when the next turn
+        with required calls completes: skipping free calls is fine, calling nothing is not."""
+        done = waiting = 0
         for turn in self.turns[: self.scored]:
-            if any(s.index not in self.matched and not is_free(s.function, s.arguments)
-                   for s in turn):
+            required = [s for s in turn if not is_free(s.function, s.arguments)]
+            if any(s.index not in self.matched for s in required):
                 break
-            done += 1
+            if required or any(s.index in self.matched for s in turn):
+                done += 1 + waiting
+                waiting = 0
+            else:
+                waiting += 1
         return done
 
     def correct_calls(self) -> int:

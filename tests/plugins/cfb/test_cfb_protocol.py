@@ -169,3 +169,42 @@ def test_results_round_trip_through_json(cfb_items, cfb_observations) -> None:
     for result in results:
         again = R.ItemResult.from_json(json.loads(json.dumps(result.to_json())))
         assert again == result
+
+
+class _NeverCalls(ScriptedPolicy):
+    """Answers every turn in prose: the model that has learned nothing."""
+
+    def act(self, messages, tools):
+        from orchestrl.api import PolicyOutput
+
+        return PolicyOutput("I am sorry, I cannot look that up.")
+
+
+def test_a_policy_that_never_calls_scores_zero(cfb_items, cfb_observations) -> None:
+    # Turns made only of optional location searches must not count as completed when nothing
+    # was called (skipping them is allowed only when the next required turn is completed).
+    assert any(all(is_free(s.function, s.arguments) for s in turns_of(task)[0])
+               for task in cfb_items)
+    results = [run_item(_NeverCalls(), task, cfb_observations) for task in cfb_items]
+    summary = summarize(results)
+    assert summary["metrics"]["turn_accuracy"] == 0.0
+    assert summary["metrics"]["call_accuracy"] == 0.0
+    assert all(r.turns_completed == 0 and r.calls_correct == 0 for r in results)
+
+
+def test_skipping_optional_searches_still_completes_the_turn(cfb_items, cfb_observations) -> None:
+    # The gold policy minus its free calls: the first required turn completes, and the
+    # skipped free-only turn before it is merged into it (ComplexFuncBench's rule).
+    class _SkipsFree(ScriptedPolicy):
+        def begin_episode(self, task):
+            from dataclasses import replace
+
+            kept = [s for s in task.steps if not is_free(s.function, s.arguments)]
+            super().begin_episode(replace(task, steps=kept))
+
+    task = next(t for t in cfb_items
+                if all(is_free(s.function, s.arguments) for s in turns_of(t)[0])
+                and len(turns_of(t)) > 1)
+    baseline = run_item(ScriptedPolicy(), task, cfb_observations)
+    skipped = run_item(_SkipsFree(), task, cfb_observations)
+    assert skipped.turns_completed == baseline.turns_completed > 0
