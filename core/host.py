@@ -36,6 +36,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orchestrl.plugins.rewards.format_validity",
     "orchestrl.plugins.commands.compose",
     "orchestrl.plugins.commands.report",
+    "orchestrl.plugins.commands.run",
     "orchestrl.plugins.cache.diskcache_backend",
     "orchestrl.plugins.cache.memory_backend",
     "orchestrl.plugins.cache.redis_backend",

@@ -35,8 +35,9 @@ def run_dir() -> Path:
         return Path("outputs") / "synth"
 
 
-def synth(cfg: DictConfig) -> dict:
-    """Run the configured sampler and write tasks and summary; return the summary."""
+def synth(cfg: DictConfig, out: Path | None = None) -> dict:
+    """Run the configured sampler and write tasks and summary into ``out`` (default: the Hydra
+    run directory); return the summary."""
     from orchestrl.build import build
     from orchestrl.plugins.booking.data import EVAL_FILE, TRAIN_FILE, load_tasks, load_tools
     from orchestrl.plugins.cache.factory import open_cache
@@ -59,7 +60,7 @@ def synth(cfg: DictConfig) -> dict:
     env = CachedEnvironment(cache.schemas, cache, "strict")
     sampler = build(cfg.sampler, cache=cache, env=env)
     tasks = list(sampler.sample(n, seed=int(cfg.seed)))
-    out = run_dir()
+    out = out if out is not None else run_dir()
     path = out / str(options.get("output", "tasks.jsonl"))
     write_tasks(tasks, path)
     summary = sampler.summary.as_dict() if hasattr(sampler, "summary") else {}

@@ -74,8 +74,9 @@ class ArtifactStore:
     ) -> StageResult:
         """Return the finished stage for this key, running ``body(work_dir)`` only if needed.
 
-        ``body`` writes its outputs into ``work_dir`` and returns a JSON-compatible summary. It
-        runs in a scratch directory that is renamed into place only when it returns, so an
+        ``body`` writes its outputs into ``work_dir`` and returns a JSON-compatible summary (paths
+        in it that point into ``work_dir`` are rewritten to the final directory). It runs in a
+        scratch directory that is renamed into place only when it returns, so an
         interrupted stage leaves nothing that a later run could mistake for a result.
         """
         key = content_key(name, config, inputs)
@@ -92,8 +93,10 @@ class ArtifactStore:
         summary = body(scratch)
         record = {"stage": name, "key": key, "config": config, "inputs": list(inputs),
                   "seconds": round(time.time() - started, 3), "summary": summary}
+        # the body saw the scratch directory: its summary must name the final one
+        text = json.dumps(record, indent=2, default=str).replace(str(scratch), str(final))
         tmp_marker = scratch / f".{MARKER}.tmp"
-        tmp_marker.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+        tmp_marker.write_text(text, encoding="utf-8")
         os.replace(tmp_marker, scratch / MARKER)
         if final.exists():  # a concurrent run finished the same stage first: keep theirs
             shutil.rmtree(scratch, ignore_errors=True)

@@ -1,8 +1,9 @@
 """``orchestrl report <multirun dir>``: aggregate runs into a table and plots.
 
 Each job directory of a Hydra multirun holds ``.hydra/overrides.yaml`` and the run's
-``summary.json`` (see :mod:`orchestrl.plugins.pipeline.summary`). Jobs whose overrides differ
-only in ``seed`` form one configuration; the table gives mean and spread (sample standard
+``summary.json`` (written by ``orchestrl run`` and ``orchestrl eval``). Jobs whose overrides
+differ only in ``seed`` form one configuration, labelled by the overrides that vary across the
+sweep; the table gives mean and spread (sample standard
 deviation) over seeds of each metric, and the plots show accuracy per configuration and the
 reward curve of each term.
 """
@@ -43,9 +44,12 @@ def collect(multirun_dir: str | Path) -> list[ConfigRuns]:
     if not root.is_dir():
         raise DataError(f"multirun directory '{root}' does not exist")
     groups: dict[str, ConfigRuns] = {}
-    for summary_path in sorted(root.glob(f"*/{SUMMARY_FILE}"), key=_job_order):
+    paths = sorted(root.glob(f"*/{SUMMARY_FILE}"), key=_job_order)
+    overrides = {path: _overrides(path.parent) for path in paths}
+    shared = set.intersection(*map(set, overrides.values())) if overrides else set()
+    for summary_path in paths:
         job = summary_path.parent
-        label = _label(job)
+        label = " ".join(o for o in overrides[summary_path] if o not in shared) or "defaults"
         try:
             summary = json.loads(summary_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
@@ -95,14 +99,14 @@ def _job_order(path: Path) -> tuple[int, str]:
     return (int(name), name) if name.isdigit() else (1 << 30, name)
 
 
-def _label(job: Path) -> str:
+def _overrides(job: Path) -> list[str]:
+    """The job's overrides, sorted, without the seed (seeds are what a row averages over)."""
     overrides_path = job / ".hydra" / "overrides.yaml"
     if not overrides_path.is_file():
-        return job.name
+        return [job.name]
     overrides = yaml.safe_load(overrides_path.read_text(encoding="utf-8")) or []
-    kept = [o for o in overrides if str(o).split("=", 1)[0].lstrip("+~") not in
-            IGNORED_OVERRIDE_KEYS]
-    return " ".join(sorted(str(o) for o in kept)) or "defaults"
+    return sorted(str(o) for o in overrides
+                  if str(o).split("=", 1)[0].lstrip("+~") not in IGNORED_OVERRIDE_KEYS)
 
 
 def _flat_metrics(summary: dict[str, Any]) -> dict[str, float]:

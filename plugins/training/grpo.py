@@ -112,7 +112,14 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
     final = out / "final"
     trainer.save_model(str(final))
     history = [entry for entry in trainer.state.log_history if "reward" in entry]
+    curves: dict[str, list[list[float]]] = {}
+    for entry in history:
+        for key, value in entry.items():
+            if key.startswith("rewards/") and key.endswith("/mean"):
+                term = key[len("rewards/"):-len("/mean")]
+                curves.setdefault(term, []).append([int(entry.get("step", 0)), value])
     return {"output_dir": str(out), "final": str(final), "steps": trainer.state.global_step,
             "reward": [entry["reward"] for entry in history],
+            "reward_curve": curves,
             "frac_reward_zero_std": [entry.get("frac_reward_zero_std") for entry in history],
             "zero_std_warnings": warning.warnings}

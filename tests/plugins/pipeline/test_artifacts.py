@@ -58,3 +58,16 @@ def test_hash_files_changes_with_content(tmp_path):
     h1 = hash_files([tmp_path])
     f.write_text("2")
     assert hash_files([tmp_path]) != h1
+
+
+def test_paths_in_the_summary_name_the_final_directory(tmp_path):
+    store = ArtifactStore(tmp_path)
+
+    def body(work):
+        (work / "final").mkdir()
+        return {"final": str(work / "final")}
+
+    result = store.run("sft", {}, [], body)
+    assert result.summary["final"] == str(result.directory / "final")
+    again = store.run("sft", {}, [], body)
+    assert again.summary["final"] == str(result.directory / "final")

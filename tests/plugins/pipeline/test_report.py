@@ -48,3 +48,9 @@ def test_empty_or_missing_directory_is_a_clear_error(tmp_path):
         collect(tmp_path)
     with pytest.raises(DataError, match="does not exist"):
         collect(tmp_path / "nope")
+
+
+def test_labels_keep_only_the_overrides_that_vary(tmp_path):
+    make_job(tmp_path, 0, ["cache=memory", "reward=graduated", "seed=0"], {"turn_accuracy": 0.5})
+    make_job(tmp_path, 1, ["cache=memory", "reward=binary", "seed=0"], {"turn_accuracy": 0.2})
+    assert [g.label for g in collect(tmp_path)] == ["reward=graduated", "reward=binary"]

@@ -1,0 +1,90 @@
+"""``orchestrl run``: synthesize -> SFT warm start -> GRPO -> evaluate, as one resumable job.
+
+Each stage's outputs are content-addressed in ``run.artifacts`` (see
+:mod:`~orchestrl.plugins.pipeline.artifacts`): its key covers the config that affects it and
+the keys of the stages it consumes, so a rerun skips every stage whose inputs and config have
+not changed, and an interrupted run resumes at the stage it was in (the trainers also resume
+from their latest checkpoint). The run directory (Hydra's) gets the resolved config,
+``summary.json`` (the shape ``orchestrl report`` aggregates over a multirun) and ``report.md``
+linking every stage's outputs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from rich.console import Console
+
+from orchestrl.plugins.pipeline.artifacts import ArtifactStore, StageResult, hash_files
+from orchestrl.plugins.pipeline.stages import eval_stage, synth_stage, train_stage, world_name
+
+STAGES = ("synth", "sft", "grpo", "eval")
+
+
+def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
+    """Run (or resume) every stage for ``cfg``; write summary and report into ``out``."""
+    console = Console(stderr=True)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
+    store = ArtifactStore(Path(str(cfg.run.artifacts)))
+    world = world_name(cfg)
+    data = hash_files([Path(str(cfg.data_dir))]) if world == "booking" else _bfcl_version()
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(plain, dict)
+    seed, policy = plain["seed"], plain["policy"]
+    results: dict[str, StageResult] = {}
+
+    def stage(name: str, config: Any, inputs: list[str], body: Any) -> StageResult:
+        console.rule(f"[bold]stage {name}")
+        result = store.run(name, config, inputs, body)
+        verb = "skipped (unchanged)" if result.skipped else "done"
+        console.print(f"{name}: {verb} -> {result.directory}")
+        results[name] = result
+        return result
+
+    synth = stage("synth", {"world": world, "sampler": plain.get("sampler"),
+                            "synth": plain["synth"], "seed": seed}, [data],
+                  lambda work: synth_stage(cfg, work))
+    tasks_file = synth.directory / "tasks.jsonl"
+    sft = stage("sft", {"trainer": plain["run"]["sft"], "model": policy["model"],
+                        "env": plain.get("env"), "seed": seed}, [synth.key],
+                lambda work: train_stage(cfg, "sft", work, tasks_file))
+    grpo = stage("grpo", {"trainer": plain["run"]["grpo"], "reward": plain["reward"],
+                          "model": policy["model"], "env": plain.get("env"), "seed": seed},
+                 [synth.key, sft.key],
+                 lambda work: train_stage(cfg, "grpo", work, tasks_file,
+                                          init_from=Path(sft.summary["final"])))
+    eval_config = {"benchmark": plain.get("benchmark"), "policy": policy,
+                   "limits": (plain.get("world") or {}).get("eval"), "seed": seed}
+    before = None
+    if cfg.run.get("eval_before", True):
+        before = stage("eval_base", eval_config, [data], lambda work: eval_stage(cfg, work, None))
+    after = stage("eval", eval_config, [data, grpo.key],
+                  lambda work: eval_stage(cfg, work, Path(grpo.summary["final"])))
+
+    summary = {
+        "world": world,
+        "metrics": after.summary["metrics"],
+        "metrics_before": before.summary["metrics"] if before else None,
+        "reward_curve": grpo.summary.get("reward_curve", {}),
+        "reward_terms": {term: points[-1][1]
+                         for term, points in grpo.summary.get("reward_curve", {}).items()
+                         if points},
+        "stages": {name: {"key": r.key, "directory": str(r.directory), "skipped": r.skipped}
+                   for name, r in results.items()},
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    from orchestrl.plugins.pipeline.run_report import write_run_report
+
+    report = write_run_report(summary, results, out)
+    console.print(f"report: {report}")
+    return summary
+
+
+def _bfcl_version() -> str:
+    from importlib.metadata import version
+
+    return f"bfcl-eval=={version('bfcl-eval')}"

@@ -1,0 +1,100 @@
+"""``report.md`` of one ``orchestrl run``: before/after table, plots, links to every stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from orchestrl.plugins.pipeline.artifacts import StageResult
+
+
+def before_after_table(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
+    """Markdown table of each evaluation metric before and after training."""
+    lines = ["| metric | before | after | change |", "|---|---|---|---|"]
+    for name, value in after.items():
+        old = (before or {}).get(name)
+        change = f"{value - old:+.3f}" if _num(value) and _num(old) else "-"
+        lines.append(f"| {name} | {_fmt(old)} | {_fmt(value)} | {change} |")
+    return "\n".join(lines)
+
+
+def write_run_report(summary: dict[str, Any], stages: dict[str, StageResult], out: Path) -> Path:
+    """Write ``report.md`` (and its plots) into ``out``; return its path."""
+    text = [f"# orchestrl run ({summary['world']} world)", "",
+            "## Evaluation before and after training", "",
+            before_after_table(summary.get("metrics_before"), summary["metrics"]), ""]
+    plot = _plot_before_after(summary.get("metrics_before"), summary["metrics"],
+                              out / "before_after.png")
+    if plot:
+        text += [f"![before and after]({plot.name})", ""]
+    curves = _plot_curves(summary.get("reward_curve") or {}, out / "reward_curves.png")
+    if curves:
+        text += ["## GRPO reward per term", "", f"![reward curves]({curves.name})", ""]
+    text += ["## Stages", "", "| stage | status | outputs |", "|---|---|---|"]
+    for name, result in stages.items():
+        status = "reused (inputs unchanged)" if result.skipped else "ran"
+        text.append(f"| {name} | {status} | [{result.directory.name}]({result.directory}) |")
+    text += ["", "Stage summaries:", ""]
+    for name, result in stages.items():
+        brief = {k: v for k, v in result.summary.items() if not isinstance(v, dict | list)}
+        text.append(f"- **{name}**: {brief}")
+        for extra in sorted(result.directory.glob("*.md")) + sorted(result.directory.glob("*.png")):
+            text.append(f"  - [{extra.name}]({extra})")
+    text += ["", "Resolved config: [config.yaml](config.yaml); machine-readable summary: "
+             "[summary.json](summary.json)."]
+    path = out / "report.md"
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    return path
+
+
+def _num(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3f}" if _num(value) else "-"
+
+
+def _plot_before_after(before: dict[str, Any] | None, after: dict[str, Any],
+                       path: Path) -> Path | None:
+    names = [n for n, v in after.items() if _num(v) and 0 <= v <= 1]
+    if not names:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(names)), 3.6))
+    xs = range(len(names))
+    olds = [(before or {}).get(n) for n in names]
+    ax.bar([x - 0.2 for x in xs], [o if _num(o) else 0 for o in olds], 0.4, label="before")
+    ax.bar([x + 0.2 for x in xs], [after[n] for n in names], 0.4, label="after")
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels(names, rotation=20, ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _plot_curves(curves: dict[str, list[list[float]]], path: Path) -> Path | None:
+    if not curves:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for term, points in sorted(curves.items()):
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=term)
+    ax.set_xlabel("GRPO step")
+    ax.set_ylabel("mean term score")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

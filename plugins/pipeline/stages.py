@@ -1,0 +1,107 @@
+"""The stages of the main job, each a function of the composed config and a work directory.
+
+* ``synth``: draw ``synth.n`` tasks with the configured sampler (Booking: constrained synthesis
+  over the response cache; BFCL: verified prefixes of training scenarios) into ``tasks.jsonl``.
+* ``sft`` / ``grpo``: the trainers of :mod:`orchestrl.plugins.training`, configured by
+  ``run.sft`` / ``run.grpo`` (the ``trainer`` group's sft and grpo options), trained on the
+  synthesized tasks; GRPO starts from the SFT adapter.
+* ``eval``: the configured benchmark on the configured policy, with or without an adapter,
+  limited by ``world.eval`` (benchmark options for a CPU budget).
+
+Every function returns a JSON-compatible summary; :mod:`~orchestrl.plugins.pipeline.run`
+content-hashes their inputs so that unchanged stages are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from orchestrl.errors import ConfigError
+
+
+def world_name(cfg: DictConfig) -> str:
+    """``booking`` or ``bfcl`` (``world.name``)."""
+    name = str((cfg.get("world") or {}).get("name", "booking"))
+    if name not in ("booking", "bfcl"):
+        raise ConfigError(f"unknown world '{name}'; available: bfcl, booking")
+    return name
+
+
+def synth_stage(cfg: DictConfig, work: Path) -> dict[str, Any]:
+    """Write ``tasks.jsonl`` (and the sampler's summary) into ``work``."""
+    if world_name(cfg) == "booking":
+        from orchestrl.plugins.commands.synth import synth
+
+        summary = synth(_with(cfg, {"synth.output": "tasks.jsonl", "synth.overlap_with": None}),
+                        work)
+        return {"tasks": _count_lines(work / "tasks.jsonl"), "valid": summary.get("valid"),
+                "attempts": summary.get("attempts")}
+    from orchestrl.build import build
+    from orchestrl.plugins.synthesis.output import write_tasks
+
+    sampler = build(cfg.sampler)
+    tasks = list(sampler.sample(int(cfg.synth.n), seed=int(cfg.seed)))
+    if not tasks:
+        raise ConfigError("the bfcl sampler produced no task within its bounds")
+    write_tasks(tasks, work / "tasks.jsonl")
+    summary = {"tasks": len(tasks), "sampler": "bfcl"}
+    (work / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+def train_stage(cfg: DictConfig, trainer: str, work: Path, tasks_file: Path,
+                init_from: Path | None = None) -> dict[str, Any]:
+    """Run ``trainer`` (``sft`` or ``grpo``) on ``tasks_file``, writing into ``work``."""
+    node = OmegaConf.to_container(cfg.run[trainer], resolve=True)
+    assert isinstance(node, dict)
+    node["output_dir"] = str(work)
+    node["resume"] = "auto"
+    node["init_from"] = str(init_from) if init_from else None
+    data = node.setdefault("data", {})
+    data["tasks_file"] = str(tasks_file)
+    data["holdout"] = 0  # the pipeline evaluates on the benchmark, not on held-out tasks
+    stage_cfg = _with(cfg, {"trainer": node})
+    if trainer == "sft":
+        from orchestrl.plugins.training.sft import train_sft
+
+        return train_sft(stage_cfg)
+    from orchestrl.plugins.training.grpo import train_grpo
+
+    return train_grpo(stage_cfg)
+
+
+def eval_stage(cfg: DictConfig, work: Path, adapter: Path | None) -> dict[str, Any]:
+    """Evaluate the policy (plus ``adapter`` when given) on the benchmark into ``work``."""
+    from orchestrl.build import build
+    from orchestrl.plugins.cache.factory import open_cache
+
+    limits = OmegaConf.to_container((cfg.get("world") or {}).get("eval") or {}, resolve=True)
+    stage_cfg = _with(cfg, {"policy.adapter": str(adapter) if adapter else None,
+                            **{f"benchmark.{k}": v for k, v in (limits or {}).items()}})
+    cache = open_cache(stage_cfg)
+    try:
+        policy = build(stage_cfg.policy)
+        benchmark = build(stage_cfg.benchmark, cache=cache)
+        metrics = benchmark.evaluate(policy, output_dir=work)
+    finally:
+        cache.close()
+    clean = {k: (None if v != v else float(v)) for k, v in metrics.items()}  # NaN -> None
+    (work / "summary.json").write_text(json.dumps({"metrics": clean}, indent=2) + "\n", "utf-8")
+    return {"metrics": clean}
+
+
+def _with(cfg: DictConfig, updates: dict[str, Any]) -> DictConfig:
+    """A copy of ``cfg`` with dotted keys set (struct mode off for the new keys)."""
+    copy = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
+    for key, value in updates.items():
+        OmegaConf.update(copy, key, value, merge=False, force_add=True)
+    return copy
+
+
+def _count_lines(path: Path) -> int:
+    with path.open(encoding="utf-8") as handle:
+        return sum(1 for line in handle if line.strip())

@@ -1,0 +1,63 @@
+"""`orchestrl run` end to end on the tiny model and a small Booking world (real data, real
+TRL trainers, real environment and reward terms), as a two-preset multirun plus its report."""
+
+import json
+
+import pytest
+
+TINY = [
+    "policy.model=tiny", "policy.max_new_tokens=16", "cache=memory", "synth.n=6",
+    "run.sft.args.max_steps=2", "run.grpo.args.max_steps=1",
+    "run.grpo.args.per_device_train_batch_size=2", "run.grpo.args.num_generations=2",
+    "run.grpo.args.max_completion_length=24", "world.eval.limit=2",
+]
+
+
+@pytest.fixture
+def run_env(monkeypatch, tmp_path, booking_dir):
+    monkeypatch.setenv("ORCHESTRL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ORCHESTRL_DATA_DIR", str(booking_dir))
+    return tmp_path
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
+def test_multirun_of_two_presets_reports_one_row_each_and_reruns_resume(
+    plugin_host, run_cli, run_env
+):
+    result = run_cli("run", "-m", "reward=graduated,binary", *TINY)
+    assert result.exit_code == 0, result.stderr[-2000:]
+    (sweep,) = (run_env / "outputs").glob("*/*")
+    summaries = sorted(sweep.glob("*/summary.json"))
+    assert len(summaries) == 2
+    for path in summaries:
+        summary = json.loads(path.read_text())
+        assert set(summary["metrics"]) >= {"turn_accuracy", "success_rate", "call_accuracy"}
+        assert summary["metrics_before"] is not None
+        assert "orchestration" in summary["reward_curve"] or "binary" in summary["reward_curve"]
+        assert (path.parent / "report.md").is_file()
+    first, second = (json.loads(p.read_text())["stages"] for p in summaries)
+    # synth, sft and the base evaluation do not depend on the reward: the second job reuses them
+    for stage in ("synth", "sft", "eval_base"):
+        assert first[stage]["key"] == second[stage]["key"]
+        assert second[stage]["skipped"]
+    assert first["grpo"]["key"] != second["grpo"]["key"]
+
+    report = run_cli("report", str(sweep))
+    assert report.exit_code == 0, report.stderr
+    rows = [line for line in report.stdout.splitlines() if line.startswith("| reward=")]
+    assert sorted(r.split("|")[1].strip() for r in rows) == ["reward=binary", "reward=graduated"]
+    for row in rows:
+        cells = [c.strip() for c in row.split("|")[3:-1]]
+        assert cells and all("±" in c for c in cells if c != "-")
+
+    again = run_cli("run", "reward=binary", *TINY)
+    assert again.exit_code == 0, again.stderr[-2000:]
+    (latest,) = sorted((run_env / "outputs").glob("*/*/summary.json"))[-1:]
+    stages = json.loads(latest.read_text())["stages"]
+    assert all(stage["skipped"] for stage in stages.values())
+
+
+def test_unknown_world_is_a_one_line_error(plugin_host, run_cli, run_env):
+    result = run_cli("run", "world=mars", *TINY)
+    assert result.exit_code == 2
+    assert "unknown world 'mars'; available: bfcl, booking" in result.stderr
