@@ -1,4 +1,4 @@
-# `make run`: set up .venv and run the main job on its embedded defaults.
+# `make run`: set up .venv and run the main job (`orchestrl run`) on its embedded defaults.
 # `make test`: set up .venv and run the default test suite (slow-marked tests excluded).
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -19,8 +19,7 @@ $(STAMP): pyproject.toml setup.py
 	touch $(STAMP)
 
 run: setup
-	$(VENV)/bin/orchestrl plugins
-	$(VENV)/bin/orchestrl config
+	$(VENV)/bin/orchestrl run
 
 test: setup
 	$(VENV)/bin/pytest -q -m "not slow" || [ $$? -eq 5 ]

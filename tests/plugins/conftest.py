@@ -1,4 +1,7 @@
-"""Fixtures for training tests: real Booking tasks, a seeded cached environment, the reward."""
+"""Fixtures shared by plugin tests: real Booking tasks, a seeded cached environment, the reward.
+
+Directories with other needs (rewards, samplers, synthesis) override `train_tasks` locally.
+"""
 
 from __future__ import annotations
 
