@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import zlib
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from orchestrl.api import JSON
@@ -23,6 +26,8 @@ from orchestrl.errors import DataError
 MAGIC = b"OZ1"
 MAX_RECORD_BYTES = 512 * 1024 * 1024
 LEVEL = 6
+CHUNK = 64
+"""Records per compression job of :func:`encode_records`."""
 
 
 class CorruptEntryError(DataError):
@@ -43,22 +48,68 @@ def response_digest(response: JSON) -> str:
 
 def encode_record(record: dict[str, Any]) -> bytes:
     """Compress a record; raise ValueError when it is not JSON-serialisable."""
+    return MAGIC + zlib.compress(_record_text(record), LEVEL)
+
+
+def encode_records(records: Mapping[str, dict[str, Any]]) -> dict[str, bytes]:
+    """:func:`encode_record` of many records. JSON is written in this thread while a worker
+    thread compresses the previous chunk (zlib releases the GIL), so a bulk write uses a second
+    core when there is one. Raises ValueError, like :func:`encode_record`, for the first record
+    that is not JSON."""
+    if len(records) < 2 * CHUNK:
+        return {key: encode_record(record) for key, record in records.items()}
+    keys = list(records)
+    pending = []
+    for start in range(0, len(keys), CHUNK):
+        texts = [_record_text(records[key]) for key in keys[start:start + CHUNK]]
+        pending.append(_compressor().submit(_compress_all, texts))
+    out: dict[str, bytes] = {}
+    position = 0
+    for future in pending:
+        for blob in future.result():
+            out[keys[position]] = blob
+            position += 1
+    return out
+
+
+def _record_text(record: dict[str, Any]) -> bytes:
     try:
         text = json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except RecursionError:
         raise ValueError("the response is nested too deeply to store") from None
     except TypeError as exc:
         raise ValueError(f"the response is not JSON: {exc}") from None
-    return MAGIC + zlib.compress(text.encode("utf-8"), LEVEL)
+    return text.encode("utf-8")
+
+
+def _compress_all(texts: list[bytes]) -> list[bytes]:
+    return [MAGIC + zlib.compress(text, LEVEL) for text in texts]
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _compressor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orchestrl-zlib")
+        return _pool
 
 
 def decode_record(key: str, raw: bytes) -> dict[str, Any]:
     """The record stored under ``key``; CorruptEntryError when ``raw`` is not one."""
+    return decode_record_sized(key, raw)[0]
+
+
+def decode_record_sized(key: str, raw: bytes) -> tuple[dict[str, Any], int]:
+    """:func:`decode_record` and the size in bytes of the record's JSON text."""
     if not isinstance(raw, bytes | bytearray) or not raw.startswith(MAGIC):
         raise CorruptEntryError(f"cache entry '{_short(key)}' is not an orchestrl record")
     try:
         inflater = zlib.decompressobj()
-        data = inflater.decompress(raw[len(MAGIC):], MAX_RECORD_BYTES)
+        data = inflater.decompress(memoryview(raw)[len(MAGIC):], MAX_RECORD_BYTES)
         if inflater.unconsumed_tail or not inflater.eof:
             raise CorruptEntryError(f"cache entry '{_short(key)}' is truncated or too large")
         record = json.loads(data.decode("utf-8"))
@@ -68,7 +119,7 @@ def decode_record(key: str, raw: bytes) -> dict[str, Any]:
         raise CorruptEntryError(f"cache entry '{_short(key)}' is corrupt ({exc})") from None
     if not _well_formed(record):
         raise CorruptEntryError(f"cache entry '{_short(key)}' has an unexpected shape")
-    return record
+    return record, len(data)
 
 
 def _well_formed(record: Any) -> bool:

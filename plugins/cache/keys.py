@@ -88,7 +88,14 @@ def canonical_key(
     Raises ValueError when the arguments are not an object or are nested too deeply to encode.
     """
     name = unicodedata.normalize("NFC", str(function)).strip()
-    body = canonical_json(canonical_arguments(name, arguments, schema))
+    return key_from_canonical(name, canonical_arguments(name, arguments, schema), state)
+
+
+def key_from_canonical(name: str, arguments: dict[str, JSON], state: JSON = None) -> str:
+    """The key of a normalised function ``name`` and already canonical ``arguments``
+    (the output of :func:`canonical_arguments`, which is not normalised again)."""
+    body = json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
     if state is not None:
         body = f"{body} @{canonical_json(state)}"
     if len(name) + 1 + len(body) > MAX_KEY_CHARS:

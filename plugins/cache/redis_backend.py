@@ -1,7 +1,8 @@
 """Cache backend ``redis``: one Redis hash per namespace, shared by processes and machines.
 
 Entries live in the hash ``<namespace>:entries`` (``HGET``/``HMGET``/``HKEYS``; ``HLEN`` counts
-them in O(1)). ``set_many`` is one ``MULTI``/``EXEC`` transaction, so it is all-or-nothing.
+them in O(1)). ``set_many`` is one ``MULTI``/``EXEC`` transaction (of ``HSET`` commands of at most
+:data:`HSET_BATCH` fields), so it is all-or-nothing however large.
 ``transaction()`` holds a Redis lock (``<namespace>:lock``, expiring after ``lock_timeout_s`` so
 a dead writer cannot block the others for ever), so read-merge-write cycles of concurrent
 writers do not interleave.
@@ -20,6 +21,9 @@ from orchestrl import hookimpl
 from orchestrl.api import CacheBackend
 from orchestrl.errors import DataError
 from orchestrl.registry import Registry
+
+HSET_BATCH = 2000
+"""Fields per ``HSET`` command inside a ``set_many`` transaction."""
 
 
 @dataclass
@@ -66,7 +70,14 @@ class RedisBackend(CacheBackend):
         if not items:
             return
         pipe = self._client.pipeline(transaction=True)
-        pipe.hset(self._hash, mapping=dict(items))
+        batch: dict[str, bytes] = {}
+        for key, value in items.items():  # bounded commands, one MULTI/EXEC for all
+            batch[key] = value
+            if len(batch) >= HSET_BATCH:
+                pipe.hset(self._hash, mapping=batch)
+                batch = {}
+        if batch:
+            pipe.hset(self._hash, mapping=batch)
         self._call(pipe.execute)
 
     def delete(self, key: str) -> bool:

@@ -13,20 +13,38 @@ The others are kept as :attr:`CacheEntry.alternatives` and reported by :meth:`co
 Recording the same response again from a source already listed changes nothing, so imports are
 idempotent. Writes merge with what is stored inside the backend's ``transaction()`` when it has
 one (the built-in backends do), so concurrent writers never lose each other's responses.
+
+Decoded entries are remembered in a bounded LRU (:mod:`~orchestrl.plugins.cache.lru`) that is
+valid only for byte-identical stored values: every lookup reads the backend, so writes by other
+processes are seen at once, and only the decoding is saved. Returned entries may therefore be
+shared between callers: treat them as read-only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrl.api import JSON, CacheBackend
-from orchestrl.plugins.cache.codec import decode_record, encode_record, response_digest
-from orchestrl.plugins.cache.keys import canonical_arguments, canonical_json, key_function
+from orchestrl.plugins.cache.codec import (
+    decode_record,
+    decode_record_sized,
+    encode_record,
+    encode_records,
+    response_digest,
+)
+from orchestrl.plugins.cache.keys import (
+    canonical_arguments,
+    canonical_json,
+    key_from_canonical,
+    key_function,
+)
+from orchestrl.plugins.cache.lru import DEFAULT_MAX_BYTES, DecodedLRU
 from orchestrl.plugins.env.schema import ToolSchema
 
 BATCH = 512
@@ -109,11 +127,16 @@ class CacheStats:
 
 
 class ResponseCache:
-    """Real responses by canonical call key over ``backend``; ``schemas`` type the keys."""
+    """Real responses by canonical call key over ``backend``; ``schemas`` type the keys.
 
-    def __init__(self, backend: CacheBackend, schemas: Mapping[str, ToolSchema] | None = None):
+    ``decoded_bytes`` bounds the LRU of decoded entries (decoded JSON bytes; 0 disables it).
+    """
+
+    def __init__(self, backend: CacheBackend, schemas: Mapping[str, ToolSchema] | None = None,
+                 *, decoded_bytes: int = DEFAULT_MAX_BYTES):
         self.backend = backend
         self.schemas: dict[str, ToolSchema] = dict(schemas or {})
+        self.decoded: DecodedLRU[CacheEntry] = DecodedLRU(decoded_bytes)
 
     # ------------------------------------------------------------------ keys
 
@@ -133,14 +156,20 @@ class ResponseCache:
         Raises ValueError when the arguments cannot be keyed (not an object, nested too deep)
         and CorruptEntryError when the stored value is damaged.
         """
-        key = self.key(function, arguments, state)
-        raw = self.backend.get(key)
-        return None if raw is None else entry_from_record(key, decode_record(key, raw))
+        return self.get(self.key(function, arguments, state))
 
     def get(self, key: str) -> CacheEntry | None:
-        """The entry stored under an exact key, or None."""
+        """The entry stored under an exact key, or None (decoded once per stored value)."""
         raw = self.backend.get(key)
-        return None if raw is None else entry_from_record(key, decode_record(key, raw))
+        if raw is None:
+            self.decoded.discard(key)
+            return None
+        entry = self.decoded.get(key, raw)
+        if entry is None:
+            record, size = decode_record_sized(key, raw)
+            entry = entry_from_record(key, record)
+            self.decoded.put(key, raw, entry, size)
+        return entry
 
     def entries(self, function: str | None = None) -> Iterator[CacheEntry]:
         """Every entry (of ``function`` only, when given), in no particular order."""
@@ -229,13 +258,14 @@ class ResponseCache:
         """
         records: dict[str, dict[str, Any]] = {}
         for rec in recordings:
-            schema = self.schemas.get(rec.function)
-            key = self.key(rec.function, rec.arguments, rec.state)
+            name = unicodedata.normalize("NFC", str(rec.function)).strip()
+            arguments = canonical_arguments(name, rec.arguments, self.schemas.get(rec.function))
+            key = key_from_canonical(name, arguments, rec.state)
             record = records.get(key)
             if record is None:
                 record = records[key] = {
                     "function": key_function(key),
-                    "arguments": canonical_arguments(rec.function, rec.arguments, schema),
+                    "arguments": arguments,
                     "state": None if rec.state is None else _canonical_state(rec.state),
                     "responses": [],
                 }
@@ -244,7 +274,7 @@ class ResponseCache:
             prov.setdefault("time", now())
             merge_response(record, rec.response, [prov])
         # encoding first fails on a non-JSON response before anything is written
-        encoded = {key: encode_record(record) for key, record in records.items()}
+        encoded = encode_records(records)
         stats = PutStats()
         with self.transaction():
             stored = self.backend.get_many(list(records))
@@ -264,12 +294,15 @@ class ResponseCache:
                     stats.keys_added += 1
                     stats.responses_added += len(record["responses"])
                     out[key] = encoded[key]
+            for key in out:
+                self.decoded.discard(key)
             if out:
                 self.backend.set_many(out)
         return stats
 
     def delete(self, key: str) -> bool:
         """Remove an entry by key; return whether it existed."""
+        self.decoded.discard(key)
         return self.backend.delete(key)
 
     def close(self) -> None:
