@@ -4,7 +4,15 @@ into a dict), all measured in the same run.
 
 Entries: the real Booking responses (~450), multiplied to N entries by the documented
 perturbation of :func:`orchestrl.plugins.cache.perturb.perturbed_recordings` (each copy keeps a
-real response and changes one argument). Run::
+real response and changes one argument), made lazily so that 10^6 entries fit in memory.
+Two lookup workloads, each ``--lookups`` hit lookups on a freshly opened cache:
+
+* ``cold``: keys drawn uniformly from all N (almost every lookup reads a key for the first
+  time, so the decoded-entry LRU rarely helps: this is the decoding cost);
+* ``hot``: keys drawn from a working set of ``--hot-keys`` keys (the repeats an RL run's
+  environment makes: the same training tasks' calls again and again).
+
+Run::
 
     python benchmarks/cache_lookup.py --data-dir ../shared/data/booking            # 10^5
     python benchmarks/cache_lookup.py --sizes 100000 1000000 --backends diskcache  # 10^6 too
@@ -24,14 +32,19 @@ import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from itertools import islice
 from pathlib import Path
+
+from tqdm import tqdm
 
 from orchestrl.plugins.cache.importers import import_booking_dir
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
-from orchestrl.plugins.cache.perturb import perturbed_recordings
-from orchestrl.plugins.cache.response_cache import ResponseCache
+from orchestrl.plugins.cache.perturb import perturbation_base, perturbed_recording
+from orchestrl.plugins.cache.response_cache import Recording, ResponseCache
 from orchestrl.plugins.env.schema import load_schemas
 
 BATCH = 5000
@@ -43,6 +56,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--backends", nargs="+", default=["memory", "diskcache", "redis"])
     parser.add_argument("--lookups", type=int, default=20_000)
+    parser.add_argument("--hot-keys", type=int, default=1_000)
     parser.add_argument("--reference-max", type=int, default=200_000)
     parser.add_argument("--workdir", default=None, help="where to build (default: a temp dir)")
     args = parser.parse_args()
@@ -50,18 +64,27 @@ def main() -> None:
     schemas = load_schemas(args.data_dir)
     seed = ResponseCache(MemoryBackend(), schemas)
     import_booking_dir(seed, args.data_dir)
-    real = list(seed.entries())
-    print(f"real entries: {len(real)} (from {args.data_dir})")
+    ordered = perturbation_base(list(seed.entries()))
+    print(f"real entries: {len(ordered)} (from {args.data_dir})")
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="orchestrl-bench-"))
     redis_proc = None
     try:
         for n in args.sizes:
-            recordings = list(perturbed_recordings(real, n, tag="b"))
             rng = random.Random(0)
-            queries = [recordings[rng.randrange(n)] for _ in range(args.lookups)]
-            print(f"\n== {n:,} entries, {len(queries):,} random hit lookups ==")
-            print(f"{'backend':<10} {'import/s':>10} {'p50 us':>9} {'p99 us':>9} "
-                  f"{'lookups/s':>10} {'first answer ms':>16}")
+            cold = [perturbed_recording(ordered, rng.randrange(n), tag="b")
+                    for _ in range(args.lookups)]
+            working = [perturbed_recording(ordered, rng.randrange(n), tag="b")
+                       for _ in range(args.hot_keys)]
+            hot = [working[rng.randrange(len(working))] for _ in range(args.lookups)]
+
+            def recordings(n: int = n) -> Iterator[Recording]:
+                return (perturbed_recording(ordered, i, tag="b") for i in range(n))
+
+            print(f"\n== {n:,} entries; {len(cold):,} cold lookups (uniform over all keys), "
+                  f"{len(hot):,} hot lookups (over {len(working):,} keys) ==")
+            print(f"{'backend':<10} {'import/s':>9} {'first ms':>9} | {'cold p50':>8} "
+                  f"{'p99 us':>8} {'/s':>8} {'lru hit':>7} | {'hot p50':>8} {'p99 us':>8} "
+                  f"{'/s':>8} {'lru hit':>7}")
             results: dict[str, dict[str, float]] = {}
             for kind in args.backends:
                 if kind == "redis" and redis_proc is None:
@@ -71,23 +94,21 @@ def main() -> None:
                         continue
                 make = backend_maker(kind, workdir / f"{kind}-{n}",
                                      url if kind == "redis" else "", n)
-                results[kind] = bench_backend(make, schemas, recordings, queries)
-                r = results[kind]
-                print(f"{kind:<10} {r['import_rate']:>10,.0f} {r['p50_us']:>9.1f} "
-                      f"{r['p99_us']:>9.1f} {r['rate']:>10,.0f} {r['first_ms']:>16.1f}")
+                results[kind] = r = bench_backend(make, schemas, n, recordings(), cold, hot)
+                print(row(kind, r), flush=True)
             if n <= args.reference_max:
-                ref = bench_reference(workdir / f"reference-{n}.json", recordings, queries)
+                ref = bench_reference(workdir / f"reference-{n}.json", recordings(), cold, hot)
                 results["reference"] = ref
-                print(f"{'reference':<10} {'-':>10} {ref['p50_us']:>9.1f} {ref['p99_us']:>9.1f} "
-                      f"{ref['rate']:>10,.0f} {ref['first_ms']:>16.1f}   "
-                      f"(json file {ref['file_mb']:.0f} MB, load {ref['load_s']:.1f} s)")
-                print("ratios against the reference (>1: orchestrl is faster / smaller):")
+                print(row("reference", ref) + f"   (json file {ref['file_mb']:.0f} MB, load "
+                      f"{ref['load_s']:.1f} s)")
+                print("ratios against the reference (>1: orchestrl is faster):")
                 for kind, r in results.items():
                     if kind == "reference":
                         continue
                     print(f"  {kind:<10} first answer x{ref['first_ms'] / r['first_ms']:,.1f}, "
-                          f"lookup p50 x{ref['p50_us'] / r['p50_us']:.2f}, "
-                          f"throughput x{r['rate'] / ref['rate']:.2f}")
+                          f"cold p50 x{ref['cold_p50'] / r['cold_p50']:.3f}, "
+                          f"hot p50 x{ref['hot_p50'] / r['hot_p50']:.3f}, "
+                          f"hot throughput x{r['hot_rate'] / ref['hot_rate']:.3f}")
             else:
                 print(f"reference skipped above {args.reference_max:,} entries")
     finally:
@@ -96,6 +117,14 @@ def main() -> None:
             redis_proc.wait()
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def row(kind: str, r: dict[str, float]) -> str:
+    imported = f"{r['import_rate']:>9,.0f}" if "import_rate" in r else f"{'-':>9}"
+    return (f"{kind:<10} {imported} {r['first_ms']:>9.1f} | {r['cold_p50']:>8.1f} "
+            f"{r['cold_p99']:>8.1f} {r['cold_rate']:>8,.0f} {r.get('cold_hits', 0):>7.0%} | "
+            f"{r['hot_p50']:>8.1f} {r['hot_p99']:>8.1f} {r['hot_rate']:>8,.0f} "
+            f"{r.get('hot_hits', 0):>7.0%}")
 
 
 def backend_maker(kind: str, path: Path, url: str, n: int):
@@ -111,31 +140,44 @@ def backend_maker(kind: str, path: Path, url: str, n: int):
     return lambda: RedisBackend(url, f"bench{n}")
 
 
-def bench_backend(make, schemas, recordings, queries) -> dict[str, float]:
+def bench_backend(make, schemas, n: int, recordings: Iterator[Recording], cold, hot
+                  ) -> dict[str, float]:
     cache = ResponseCache(make(), schemas)
     start = time.perf_counter()
-    for i in range(0, len(recordings), BATCH):
-        cache.put_many(recordings[i:i + BATCH])
+    with tqdm(total=n, desc="importing", unit=" entries", leave=False, file=sys.stderr) as bar:
+        while batch := list(islice(recordings, BATCH)):
+            cache.put_many(batch)
+            bar.update(len(batch))
     import_s = time.perf_counter() - start
+    assert len(cache) == n
     # time to first answer: open the store and answer one call, as a fresh process would
-    first = queries[0]
+    first = cold[0]
     start = time.perf_counter()
     fresh = ResponseCache(make(), schemas)
     assert fresh.lookup(first.function, first.arguments) is not None
     first_ms = (time.perf_counter() - start) * 1000
+    result = {"import_rate": n / import_s, "first_ms": first_ms}
+    for name, queries in (("cold", cold), ("hot", hot)):
+        before = fresh.decoded.stats()
+        result.update(timed(name, queries, lambda q: fresh.lookup(q.function, q.arguments)))
+        after = fresh.decoded.stats()
+        result[f"{name}_hits"] = (after.hits - before.hits) / len(queries)
+    fresh.close()
+    cache.close()
+    return result
+
+
+def timed(name: str, queries, lookup: Callable) -> dict[str, float]:
     lat = []
     begin = time.perf_counter()
     for q in queries:
         t = time.perf_counter_ns()
-        entry = fresh.lookup(q.function, q.arguments)
+        found = lookup(q)
         lat.append(time.perf_counter_ns() - t)
-        assert entry is not None
+        assert found is not None
     total = time.perf_counter() - begin
-    fresh.close()
-    cache.close()
-    return {"import_rate": len(recordings) / import_s, "first_ms": first_ms,
-            "p50_us": statistics.median(lat) / 1000, "p99_us": percentile(lat, 99) / 1000,
-            "rate": len(queries) / total}
+    return {f"{name}_p50": statistics.median(lat) / 1000,
+            f"{name}_p99": percentile(lat, 99) / 1000, f"{name}_rate": len(queries) / total}
 
 
 def reference_key(function: str, arguments: dict) -> str:
@@ -151,7 +193,8 @@ def reference_key(function: str, arguments: dict) -> str:
     return function + json.dumps(norm, sort_keys=True)
 
 
-def bench_reference(path: Path, recordings, queries) -> dict[str, float]:
+def bench_reference(path: Path, recordings: Iterator[Recording], cold, hot
+                    ) -> dict[str, float]:
     with path.open("w", encoding="utf-8") as out:
         json.dump({reference_key(r.function, dict(r.arguments)): r.response
                    for r in recordings}, out)
@@ -159,23 +202,16 @@ def bench_reference(path: Path, recordings, queries) -> dict[str, float]:
     with path.open(encoding="utf-8") as handle:
         table = json.load(handle)
     load_s = time.perf_counter() - start
-    first = queries[0]
+    first = cold[0]
     assert table.get(reference_key(first.function, dict(first.arguments))) is not None
     first_ms = (time.perf_counter() - start) * 1000
-    lat = []
-    begin = time.perf_counter()
-    for q in queries:
-        t = time.perf_counter_ns()
-        found = table.get(reference_key(q.function, dict(q.arguments)))
-        lat.append(time.perf_counter_ns() - t)
-        assert found is not None
-    total = time.perf_counter() - begin
-    size_mb = path.stat().st_size / 2**20
-    del table
+    result = {"first_ms": first_ms, "load_s": load_s, "file_mb": path.stat().st_size / 2**20}
+    for name, queries in (("cold", cold), ("hot", hot)):
+        result.update(timed(name, queries,
+                            lambda q: table.get(reference_key(q.function, dict(q.arguments)))))
+    table.clear()
     path.unlink()
-    return {"first_ms": first_ms, "load_s": load_s, "p50_us": statistics.median(lat) / 1000,
-            "p99_us": percentile(lat, 99) / 1000, "rate": len(queries) / total,
-            "file_mb": size_mb}
+    return result
 
 
 def percentile(values: list[int], q: float) -> float:
