@@ -10,8 +10,9 @@ state).
 The search first narrows each step's domain by arc consistency on the edges (a producer call
 whose response has no usable value for a consumer, or a consumer call whose argument no
 producer can supply, is removed, and a producer call that cannot feed enough distinct calls to
-its *twin* consumers -- several steps of one function fed by the same edges -- is removed, until
-nothing changes). It then assigns steps in a fixed
+its *twin* consumers -- several steps of one function fed by the same edges -- is removed, and
+a consumer call whose two producer steps of one function could only both be fed by one and the
+same call is removed, until nothing changes). It then assigns steps in a fixed
 order: the step with the smallest domain first, then always the unassigned step with most edges
 to assigned ones. A step's candidates come from the value index in both directions: as a
 consumer, the calls whose argument equals the producer's response value; as a producer, the
@@ -26,6 +27,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import combinations
 
 from orchestrl.paths import MISSING
 from orchestrl.plugins.synthesis.index import CallIndex
@@ -215,7 +217,79 @@ class TemplateSearch:
                         domains[step], domains[parent] = keep_step, keep_parent
                         changed = True
             changed = self._prune_twins(domains) or changed
+            changed = self._prune_shared_producers(domains) or changed
+            changed = self._prune_siblings(domains) or changed
         return [sorted(d, key=lambda c: index.calls[c].key) for d in domains]
+
+    def _prune_shared_producers(self, domains: list[set[int]]) -> bool:
+        """A consumer fed by two producer steps of one function needs two *distinct* producer
+        calls; a consumer call whose only possible producer for both is one and the same call
+        (a car rental returned where it was picked up, for two location steps) is removed.
+        Returns whether anything was removed."""
+        index = self.index
+        removed = False
+        for step, edges in enumerate(self.edges):
+            by_parent: dict[int, list[tuple[str, str]]] = {}
+            for arg, parent, path in edges:
+                by_parent.setdefault(parent, []).append((arg, path))
+            parents = sorted(by_parent)
+            pairs = [(p, q) for i, p in enumerate(parents) for q in parents[i + 1:]
+                     if self.template.functions[p] == self.template.functions[q]]
+            if not pairs:
+                continue
+            support: dict[int, dict[tuple, set[int]]] = {}
+            for parent in {p for pair in pairs for p in pair}:
+                table: dict[tuple, set[int]] = {}
+                for call in domains[parent]:
+                    signature = tuple(index.value_key(call, path) for _, path in by_parent[parent])
+                    if None not in signature:
+                        table.setdefault(signature, set()).add(call)
+                support[parent] = table
+            keep = set()
+            for call in domains[step]:
+                for p, q in pairs:
+                    sp = support[p].get(tuple(index.argument_key(call, a) for a, _ in by_parent[p]))
+                    sq = support[q].get(tuple(index.argument_key(call, a) for a, _ in by_parent[q]))
+                    if not sp or not sq or (len(sp) == 1 and sp == sq):
+                        break
+                else:
+                    keep.add(call)
+            if keep != domains[step]:
+                domains[step] = keep
+                removed = True
+        return removed
+
+    def _prune_siblings(self, domains: list[set[int]]) -> bool:
+        """Siblings: steps of one function sharing edges (same argument, producer step and
+        path). Their calls must agree on those arguments and be distinct, so for each value
+        signature the steps need distinct calls with it (a matching); calls with a signature
+        that has none are removed. Returns whether anything was removed."""
+        index = self.index
+        steps_of: dict[str, list[int]] = {}
+        for step, edges in enumerate(self.edges):
+            if edges:
+                steps_of.setdefault(self.template.functions[step], []).append(step)
+        removed = False
+        for steps in steps_of.values():
+            for size in range(2, len(steps) + 1):
+                for group in combinations(steps, size):
+                    shared = sorted(set.intersection(*(set(self.edges[s]) for s in group)))
+                    if not shared:
+                        continue
+                    by_signature: dict[tuple, list[set[int]]] = {}
+                    for position, step in enumerate(group):
+                        for call in domains[step]:
+                            signature = tuple(index.argument_key(call, a) for a, _, _ in shared)
+                            slots = by_signature.setdefault(signature, [set() for _ in group])
+                            slots[position].add(call)
+                    for slots in by_signature.values():
+                        if _has_distinct_representatives(slots):
+                            continue
+                        for position, step in enumerate(group):
+                            if slots[position]:
+                                domains[step] -= slots[position]
+                                removed = True
+        return removed
 
     def _prune_twins(self, domains: list[set[int]]) -> bool:
         """Twins: ``g`` steps of one function fed by the same edges of one parent. They need
@@ -244,3 +318,20 @@ class TemplateSearch:
                 domains[parent] = keep
                 removed = True
         return removed
+
+
+def _has_distinct_representatives(slots: list[set[int]]) -> bool:
+    """Whether each slot can get its own call from its set, no call used twice (matching)."""
+    owner: dict[int, int] = {}
+
+    def assign(slot: int, visited: set[int]) -> bool:
+        for call in slots[slot]:
+            if call in visited:
+                continue
+            visited.add(call)
+            if call not in owner or assign(owner[call], visited):
+                owner[call] = slot
+                return True
+        return False
+
+    return all(assign(slot, set()) for slot in range(len(slots)))
