@@ -35,7 +35,6 @@ from orchestrl.plugins.cache.codec import (
     decode_record,
     decode_record_sized,
     encode_record,
-    encode_records,
     response_digest,
 )
 from orchestrl.plugins.cache.keys import (
@@ -274,7 +273,7 @@ class ResponseCache:
             prov.setdefault("time", now())
             merge_response(record, rec.response, [prov])
         # encoding first fails on a non-JSON response before anything is written
-        encoded = encode_records(records)
+        encoded = {key: encode_record(record) for key, record in records.items()}
         stats = PutStats()
         with self.transaction():
             stored = self.backend.get_many(list(records))
