@@ -61,9 +61,10 @@ def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
                    "limits": (plain.get("world") or {}).get("eval"), "seed": seed}
     before = None
     if cfg.run.get("eval_before", True):
-        before = stage("eval_base", eval_config, [data], lambda work: eval_stage(cfg, work, None))
-    after = stage("eval", eval_config, [data, grpo.key],
-                  lambda work: eval_stage(cfg, work, Path(grpo.summary["final"])))
+        before = stage("eval_base", eval_config, [data], lambda work: eval_stage(cfg, work, []))
+    adapters = [Path(sft.summary["final"]), Path(grpo.summary["final"])]
+    after = stage("eval", {**eval_config, "adapters": "sft+grpo"}, [data, grpo.key],
+                  lambda work: eval_stage(cfg, work, adapters))
 
     summary = {
         "world": world,

@@ -74,13 +74,15 @@ def train_stage(cfg: DictConfig, trainer: str, work: Path, tasks_file: Path,
     return train_grpo(stage_cfg)
 
 
-def eval_stage(cfg: DictConfig, work: Path, adapter: Path | None) -> dict[str, Any]:
-    """Evaluate the policy (plus ``adapter`` when given) on the benchmark into ``work``."""
+def eval_stage(cfg: DictConfig, work: Path, adapters: list[Path]) -> dict[str, Any]:
+    """Evaluate the policy with ``adapters`` (applied in training order: all but the last are
+    merged into the weights, the last is loaded on top) on the benchmark into ``work``."""
     from orchestrl.build import build
     from orchestrl.plugins.cache.factory import open_cache
 
     limits = OmegaConf.to_container((cfg.get("world") or {}).get("eval") or {}, resolve=True)
-    stage_cfg = _with(cfg, {"policy.adapter": str(adapter) if adapter else None,
+    stage_cfg = _with(cfg, {"policy.adapter": str(adapters[-1]) if adapters else None,
+                            "policy.base_adapters": [str(a) for a in adapters[:-1]],
                             **{f"benchmark.{k}": v for k, v in (limits or {}).items()}})
     cache = open_cache(stage_cfg)
     try:

