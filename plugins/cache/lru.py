@@ -28,7 +28,7 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-DEFAULT_MAX_BYTES = 64 * 2**20
+DEFAULT_MAX_BYTES = 32 * 2**20
 
 
 @dataclass

@@ -59,7 +59,8 @@ class CallIndex:
                  paths: Mapping[str, Collection[str]] | None = None):
         self.calls: list[Call] = []
         self.by_function: dict[str, list[int]] = {}
-        self._by_value: dict[tuple[str, str, str], list[int]] = {}
+        self._by_value: dict[tuple[str, str, str], tuple[int, ...]] = {}
+        by_value: dict[tuple[str, str, str], list[int]] = {}
         self._paths: dict[tuple[int, str], Any] = {}
         self._arg_keys: list[dict[str, str]] = []
         self._keys: dict[tuple[int, str], str | None] = {}
@@ -85,20 +86,22 @@ class CallIndex:
                 if key is not None:
                     argument = format_path(path)
                     keys[argument] = key
-                    self._by_value.setdefault((entry.function, argument, key), []).append(number)
+                    by_value.setdefault((entry.function, argument, key), []).append(number)
             self._arg_keys.append(keys)
         for numbers in self.by_function.values():
             numbers.sort(key=lambda n: self.calls[n].key)  # deterministic whatever the order
-        for numbers in self._by_value.values():
-            numbers.sort(key=lambda n: self.calls[n].key)
+        # sorted tuples: deterministic, and tuples of ints leave the garbage collector's view
+        # (10^5 lists would otherwise be traversed by every full collection of the run)
+        self._by_value = {k: tuple(sorted(ns, key=lambda n: self.calls[n].key))
+                          for k, ns in by_value.items()}
 
     def __len__(self) -> int:
         return len(self.calls)
 
-    def with_value(self, function: str, argument: str, value: Any) -> list[int]:
+    def with_value(self, function: str, argument: str, value: Any) -> tuple[int, ...]:
         """Calls of ``function`` whose ``argument`` (name or path) is the same as ``value``."""
         key = canonical(value)
-        return self._by_value.get((function, argument, key), []) if key is not None else []
+        return self._by_value.get((function, argument, key), ()) if key is not None else ()
 
     def argument_key(self, call: int, argument: str) -> str | None:
         """Canonical value of an argument (name or path) of ``call``, None when absent."""

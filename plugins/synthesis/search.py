@@ -25,7 +25,7 @@ in ``seen``, runs out of its node budget, or proves the template has no unseen i
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -126,15 +126,15 @@ class TemplateSearch:
     # ------------------------------------------------------------------ internals
 
     def _frame(self, depth: int, assigned: dict[int, int], rng: random.Random
-               ) -> tuple[list[int], int, int]:
+               ) -> tuple[Sequence[int], int, int]:
         candidates = self._candidates(self._order[depth], assigned)
         return candidates, rng.randrange(len(candidates)) if candidates else 0, 0
 
-    def _candidates(self, step: int, assigned: dict[int, int]) -> list[int]:
+    def _candidates(self, step: int, assigned: dict[int, int]) -> Sequence[int]:
         links = self._links[step]
         if not links:
             return self.domains[step]
-        best: list[int] | None = None
+        best: Sequence[int] | None = None
         for link in links:
             other = assigned[link.other]
             if link.consumer:

@@ -7,32 +7,40 @@ every dependency edge holds on the responses the environment actually returned: 
 as a failure here. On success the gold steps' responses are replaced by the replayed ones (a
 task may come with responses left None, to be filled by the replay).
 
-The environment is deterministic, so a :class:`Replayer` remembers each call's answer for the
-rest of the run (keyed by function and canonical arguments) and sends only calls it has not
-seen; a trace whose calls were all answered before is checked without touching the
-environment. Pass ``memo=False`` to replay every call of every trace.
+The environment is deterministic, so a :class:`Replayer` remembers the answers of the last
+``memo_size`` distinct calls (keyed by function and canonical arguments; the least recently
+used is forgotten first, so memory stays bounded on caches of 10^5+ entries) and sends only
+calls it does not remember; a trace whose calls were all answered before is checked without
+touching the environment. Pass ``memo=False`` to replay every call of every trace.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 
 from orchestrl.api import JSON, Task, ToolEnvironment
 from orchestrl.errors import CacheMissError
 from orchestrl.plugins.synthesis.checking import argument_value, reproduces
 
+MEMO_SIZE = 20_000
+"""Distinct calls whose answers a :class:`Replayer` remembers."""
+
 
 class Replayer:
     """Replays traces through one environment, remembering answers (see the module docstring)."""
 
-    def __init__(self, env: ToolEnvironment, *, memo: bool = True) -> None:
+    def __init__(self, env: ToolEnvironment, *, memo: bool = True,
+                 memo_size: int = MEMO_SIZE) -> None:
         self.env = env
         self.memo = memo
-        self.answers: dict[str, tuple[bool, JSON, str]] = {}
+        self.memo_size = memo_size
+        self.answers: OrderedDict[str, tuple[bool, JSON, str]] = OrderedDict()
         self.calls_sent = 0
 
     def replay(self, task: Task) -> str | None:
         """Replay ``task``; return None when valid, else why not (one line)."""
+        self._forget_oldest()
         keys = [_call_key(s.function, s.arguments) for s in task.steps]
         if not self.memo or any(k not in self.answers for k in keys):
             self.env.reset(task)
@@ -53,6 +61,8 @@ class Replayer:
             good, content, why = self.answers[key]
             if not self.memo:
                 del self.answers[key]
+            else:
+                self.answers.move_to_end(key)
             if not good:
                 return f"step {step.index} {why}"
             responses.append(content)
@@ -63,6 +73,10 @@ class Replayer:
         for step, response in zip(task.steps, responses, strict=True):
             step.response = response
         return None
+
+    def _forget_oldest(self) -> None:
+        while len(self.answers) > self.memo_size:
+            self.answers.popitem(last=False)
 
 
 def replay(task: Task, env: ToolEnvironment) -> str | None:
