@@ -11,12 +11,12 @@ policy), get a query from the renderer and must pass the derivability check. The
 is left. A template whose search runs out of its node ``budget`` ``give_up`` times in a row
 (instances may exist, but are too rare to find) also leaves the pool and is reported as
 abandoned. Deterministic for a seed: the cache is indexed in key order and every random choice
-comes from one generator seeded with ``seed``.
+comes from one generator seeded with ``seed``. While it runs, young garbage collections are
+rarer (:mod:`~orchestrl.plugins.synthesis.collector`; restored when it finishes or is closed).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import time
 from collections.abc import Iterator
@@ -30,6 +30,7 @@ from orchestrl.api import Task, ToolEnvironment
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.synthesis.assemble import build_task, offered_tools
 from orchestrl.plugins.synthesis.base import DEFAULT_RENDERER, SynthesisSampler
+from orchestrl.plugins.synthesis.collector import fewer_collections, restore
 from orchestrl.plugins.synthesis.mining import format_path, leaves
 from orchestrl.plugins.synthesis.search import Assignment, TemplateSearch
 from orchestrl.plugins.synthesis.selection import Filters, TemplateDraw
@@ -139,6 +140,7 @@ class ConstrainedSampler(SynthesisSampler):
         limit = self.max_attempts if self.max_attempts is not None else 20 * n + 100
         start = time.perf_counter()
         bar = tqdm(total=n, desc="synth constrained", unit="task", disable=not self.progress)
+        thresholds = fewer_collections()
         try:
             while self.summary.valid < n and self.summary.attempts < limit and draw:
                 template = draw.draw(rng)
@@ -169,6 +171,7 @@ class ConstrainedSampler(SynthesisSampler):
                     self.summary.seconds = time.perf_counter() - start
                     yield finished
         finally:
+            restore(thresholds)
             bar.close()
             self.summary.seconds = time.perf_counter() - start
 
@@ -212,7 +215,7 @@ class ConstrainedSampler(SynthesisSampler):
     def _task(self, template: Any, assignment: Assignment, rng: random.Random) -> Task:
         calls = [self.index.calls[c] for c in assignment]
         if not self.verify and any(c.response is None for c in calls):  # replay fills them
-            calls = [dataclasses.replace(c, response=self.response(n))
+            calls = [c._replace(response=self.response(n))
                      for c, n in zip(calls, assignment, strict=True)]
         tools = offered_tools(template.functions, self.tools, self.function_domains, rng,
                               distractors=self.distractors,

@@ -27,6 +27,7 @@ from orchestrl.api import Task, ToolEnvironment
 from orchestrl.errors import CacheMissError, ConfigError
 from orchestrl.plugins.synthesis.assemble import build_task, offered_tools
 from orchestrl.plugins.synthesis.base import DEFAULT_RENDERER, SynthesisSampler
+from orchestrl.plugins.synthesis.collector import fewer_collections, restore
 from orchestrl.plugins.synthesis.index import Call
 from orchestrl.plugins.synthesis.mining import mine_dependencies
 from orchestrl.plugins.synthesis.selection import Filters, TemplateDraw
@@ -97,6 +98,7 @@ class UnconstrainedSampler(SynthesisSampler):
         emitted: set[str] = set()
         start = time.perf_counter()
         bar = tqdm(total=n, desc="synth unconstrained", unit="task", disable=not self.progress)
+        thresholds = fewer_collections()
         try:
             while self.summary.valid < n and self.summary.attempts < limit:
                 template = draw.draw(rng)
@@ -122,6 +124,7 @@ class UnconstrainedSampler(SynthesisSampler):
                     self.summary.seconds = time.perf_counter() - start
                     yield finished
         finally:
+            restore(thresholds)
             bar.close()
             self.summary.seconds = time.perf_counter() - start
 

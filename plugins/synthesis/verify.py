@@ -23,7 +23,7 @@ from orchestrl.api import JSON, Task, ToolEnvironment
 from orchestrl.errors import CacheMissError
 from orchestrl.plugins.synthesis.checking import argument_value, reproduces
 
-MEMO_SIZE = 20_000
+MEMO_SIZE = 4096
 """Distinct calls whose answers a :class:`Replayer` remembers."""
 
 
