@@ -58,7 +58,8 @@ def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
                  lambda work: train_stage(cfg, "grpo", work, tasks_file,
                                           init_from=Path(sft.summary["final"])))
     eval_config = {"benchmark": plain.get("benchmark"), "policy": policy,
-                   "limits": (plain.get("world") or {}).get("eval"), "seed": seed}
+                   "limits": (plain.get("world") or {}).get("eval"),
+                   "decoding": (plain.get("world") or {}).get("eval_policy"), "seed": seed}
     before = None
     if cfg.run.get("eval_before", True):
         before = stage("eval_base", eval_config, [data], lambda work: eval_stage(cfg, work, []))

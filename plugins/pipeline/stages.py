@@ -6,7 +6,8 @@
   ``run.sft`` / ``run.grpo`` (the ``trainer`` group's sft and grpo options), trained on the
   synthesized tasks; GRPO starts from the SFT adapter.
 * ``eval``: the configured benchmark on the configured policy, with or without an adapter,
-  limited by ``world.eval`` (benchmark options for a CPU budget).
+  limited by ``world.eval`` (benchmark options) and ``world.eval_policy`` (decoding options)
+  for a CPU budget.
 
 Every function returns a JSON-compatible summary; :mod:`~orchestrl.plugins.pipeline.run`
 content-hashes their inputs so that unchanged stages are skipped.
@@ -80,10 +81,13 @@ def eval_stage(cfg: DictConfig, work: Path, adapters: list[Path]) -> dict[str, A
     from orchestrl.build import build
     from orchestrl.plugins.cache.factory import open_cache
 
-    limits = OmegaConf.to_container((cfg.get("world") or {}).get("eval") or {}, resolve=True)
+    world = cfg.get("world") or {}
+    limits = OmegaConf.to_container(world.get("eval") or {}, resolve=True) or {}
+    decoding = OmegaConf.to_container(world.get("eval_policy") or {}, resolve=True) or {}
     stage_cfg = _with(cfg, {"policy.adapter": str(adapters[-1]) if adapters else None,
                             "policy.base_adapters": [str(a) for a in adapters[:-1]],
-                            **{f"benchmark.{k}": v for k, v in (limits or {}).items()}})
+                            **{f"benchmark.{k}": v for k, v in limits.items()},
+                            **{f"policy.{k}": v for k, v in decoding.items()}})
     cache = open_cache(stage_cfg)
     try:
         policy = build(stage_cfg.policy)

@@ -10,6 +10,7 @@ TINY = [
     "run.sft.args.max_steps=2", "run.grpo.args.max_steps=1",
     "run.grpo.args.per_device_train_batch_size=2", "run.grpo.args.num_generations=2",
     "run.grpo.args.max_completion_length=24", "world.eval.limit=2",
+    "world.eval_policy.max_new_tokens=16",
 ]
 
 
