@@ -11,6 +11,7 @@ passes really pins every free argument.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -53,6 +54,17 @@ _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 def surface_forms(value: Any) -> list[str]:
     """Phrasings of ``value`` that count as stating it in a query (lower case)."""
+    if isinstance(value, str | int | float):  # memoised: the same values recur in every task
+        return list(_scalar_forms(value))
+    return []
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _scalar_forms(value: Any) -> tuple[str, ...]:
+    return tuple(_forms(value))
+
+
+def _forms(value: Any) -> list[str]:
     if isinstance(value, bool):
         return ["yes", "with"] if value else ["no", "without"]
     if isinstance(value, int | float):
