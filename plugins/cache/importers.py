@@ -141,14 +141,14 @@ def read_complexfuncbench(path: Path, report: ImportReport | None = None) -> Ite
             elif turn.get("role") == "observation":
                 if pending is None:
                     raise DataError(f"{where}: turn {turn_no} is an observation without calls")
-                content = _maybe_json(turn.get("content"))
+                content = maybe_json(turn.get("content"))
                 content = content if isinstance(content, list) else [content]
                 if len(content) != len(pending):
                     raise DataError(f"{where}: turn {turn_no} has {len(content)} responses for "
                                     f"{len(pending)} calls")
                 for i, (call, response) in enumerate(zip(pending, content, strict=True)):
                     name, arguments = _call(call, f"{where}: turn {turn_no - 1} call {i}")
-                    yield Recording(name, arguments, _maybe_json(response),
+                    yield Recording(name, arguments, maybe_json(response),
                                     {"source": f"{path.name}#{entry_id}.turn{turn_no}.{i}",
                                      "format": "complexfuncbench"})
                 pending = None
@@ -220,13 +220,14 @@ def _call(record: Any, where: str) -> tuple[str, dict[str, Any]]:
     name = record.get("function", record.get("name"))
     if not isinstance(name, str) or not name.strip():
         raise DataError(f"{where}: the call has no function name")
-    arguments = _maybe_json(record.get("arguments", {}))
+    arguments = maybe_json(record.get("arguments", {}))
     if not isinstance(arguments, dict):
         raise DataError(f"{where}: the arguments of '{name}' are not an object")
     return name, arguments
 
 
-def _maybe_json(value: Any) -> Any:
+def maybe_json(value: Any) -> Any:
+    """``value`` parsed as JSON when it is a string holding an object or list, else as is."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
             return json.loads(value)

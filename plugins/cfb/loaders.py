@@ -26,6 +26,7 @@ from typing import Any
 from orchestrl.api import JSON, GoldStep, Task
 from orchestrl.errors import DataError
 from orchestrl.plugins.booking.data import load_tasks, load_templates, load_tools, read_jsonl
+from orchestrl.plugins.cache.importers import maybe_json
 from orchestrl.plugins.cfb.turns import assign_turns
 
 NATIVE = "native"
@@ -97,7 +98,7 @@ def _native_task(entry: dict[str, Any], fallback_id: str) -> Task:
                 raise ValueError(f"turn {turn} has calls but no observation")
             pending = []
             for call in _as_list(message["function_call"]):
-                arguments = _maybe_json(call.get("arguments") or {})
+                arguments = maybe_json(call.get("arguments") or {})
                 if not isinstance(call.get("name"), str) or not isinstance(arguments, dict):
                     raise ValueError(f"turn {turn} has a call without a name or argument object")
                 step = GoldStep(len(steps), call["name"], dict(arguments), turn=turn)
@@ -106,12 +107,12 @@ def _native_task(entry: dict[str, Any], fallback_id: str) -> Task:
         elif role == "observation":
             if pending is None:
                 raise ValueError(f"an observation after turn {turn} answers no calls")
-            content = _as_list(_maybe_json(message.get("content")))
+            content = _as_list(maybe_json(message.get("content")))
             if len(content) != len(pending):
                 raise ValueError(f"turn {turn} has {len(content)} responses for "
                                  f"{len(pending)} calls")
             for step, response in zip(pending, content, strict=True):
-                response = _maybe_json(response)
+                response = maybe_json(response)
                 step.response = None if response in ("", None) else response
             pending = None
             turn += 1
@@ -170,11 +171,3 @@ def turns_of(task: Task) -> list[list[GoldStep]]:
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
-
-def _maybe_json(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except (json.JSONDecodeError, RecursionError):
-            return value
-    return value
