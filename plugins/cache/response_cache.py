@@ -319,7 +319,8 @@ class ResponseCache:
 
 def entry_from_record(key: str, record: dict[str, Any]) -> CacheEntry:
     """Build the entry of a decoded record, choosing its response by the documented rule."""
-    ranked = sorted(record["responses"], key=_rank)
+    responses = record["responses"]
+    ranked = responses if len(responses) == 1 else sorted(responses, key=_rank)
     alts = tuple(
         Alternative(r["response"], tuple(r["provenance"]), r["digest"]) for r in ranked[1:]
     )

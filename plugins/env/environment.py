@@ -61,22 +61,21 @@ class CachedEnvironment:
         self.max_argument_chars = max_argument_chars
         self.state = state
         self.counters = EnvCounters()
-        self._preferred: dict[str, str] = {}
+        self._gold: list[tuple[str, dict[str, JSON], JSON]] = []
+        self._preferred: dict[str, str] | None = {}
 
     # ------------------------------------------------------------------ protocol
 
     def reset(self, task: Task | None = None) -> None:
-        """Start a new episode: fresh episode counters; prefer ``task``'s own responses."""
+        """Start a new episode: fresh episode counters; prefer ``task``'s own responses.
+
+        The gold calls' keys and response digests are computed only when a call of the episode
+        hits a key holding conflicting responses (most episodes never do)."""
         self.counters.new_episode()
-        self._preferred = {}
-        for step in task.steps if task is not None else ():
-            if step.response is None or step.function not in self.schemas:
-                continue
-            try:
-                key = self.cache.key(step.function, step.arguments, self.state)
-            except ValueError:
-                continue
-            self._preferred[key] = response_digest(step.response)
+        self._gold = [(step.function, dict(step.arguments), step.response)
+                      for step in (task.steps if task is not None else ())
+                      if step.response is not None and step.function in self.schemas]
+        self._preferred = None if self._gold else {}
 
     def call(self, name: str, arguments: dict[str, JSON]) -> ToolResult:
         """Answer one call (see the module docstring); counts it."""
@@ -112,16 +111,31 @@ class CachedEnvironment:
             outcome = self.miss_policy.on_miss(schema, coerced, key, self.cache)
             return outcome.result, True, outcome.fetched
         response = entry.response
-        preferred = self._preferred.get(entry.key)
-        if preferred is not None and preferred != entry.digest:
-            for alt in entry.alternatives:
-                if alt.digest == preferred:
-                    response = alt.response
+        if entry.alternatives:
+            preferred = self._preferred_digests().get(entry.key)
+            if preferred is not None and preferred != entry.digest:
+                for alt in entry.alternatives:
+                    if alt.digest == preferred:
+                        response = alt.response
         if response_failed(response):
             message = _failure_text(response)
             return (ToolResult(False, response, ErrorKind.API_ERROR, message, True, entry.key),
                     False, False)
         return ToolResult(True, response, None, "", True, entry.key), False, False
+
+    def _preferred_digests(self) -> dict[str, str]:
+        """Key -> digest of the episode task's own response, for each gold call with one
+        (computed on first need; a gold call that cannot be keyed, or whose response is not
+        JSON, prefers nothing)."""
+        if self._preferred is None:
+            self._preferred = {}
+            for function, arguments, response in self._gold:
+                try:
+                    key = self.cache.key(function, arguments, self.state)
+                    self._preferred[key] = response_digest(response)
+                except ValueError:
+                    continue
+        return self._preferred
 
     def _unknown_tool(self, name: Any) -> str:
         shown = name if isinstance(name, str) else json.dumps(name, default=str)[:60]
@@ -133,6 +147,9 @@ class CachedEnvironment:
         return f"there is no tool named {str(shown)[:80]!r}; the tools are: {names}"
 
     def _size_problem(self, schema: ToolSchema, arguments: Any) -> str:
+        bound = _flat_json_bound(arguments)
+        if bound is not None and bound <= self.max_argument_chars:
+            return ""  # short enough whatever its exact length
         try:
             size = len(json.dumps(arguments, default=str))
         except (RecursionError, ValueError):
@@ -156,6 +173,30 @@ def build_environment(cfg: DictConfig, cache: ResponseCache,
         max_argument_chars=int(node.get("max_argument_chars", 65536)),
         live=node.get("live"),
     )
+
+
+def _flat_json_bound(arguments: Any) -> int | None:
+    """An upper bound of ``len(json.dumps(arguments))`` when ``arguments`` is a flat object of
+    scalars (None otherwise). ``json.dumps`` escapes a character into at most 12 (a surrogate
+    pair); an int of ``b`` bits has at most ``b // 3 + 2`` digits; a float at most 24 chars."""
+    if type(arguments) is not dict:
+        return None
+    total = 2
+    for key, value in arguments.items():
+        if type(key) is not str:
+            return None
+        total += 12 * len(key) + 6  # quotes, ": " and ", "
+        if isinstance(value, str):
+            total += 12 * len(value) + 2
+        elif value is None or isinstance(value, bool):
+            total += 5
+        elif isinstance(value, int):
+            total += value.bit_length() // 3 + 3
+        elif isinstance(value, float):
+            total += 24
+        else:
+            return None
+    return total
 
 
 def _error(kind: str, message: str) -> ToolResult:

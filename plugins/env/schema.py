@@ -206,10 +206,10 @@ def validate_call(schema: ToolSchema, arguments: Any) -> list[Violation]:
             violations.append(Violation(ErrorKind.MISSING_REQUIRED, name,
                                         f"'{tool}' needs the required parameter '{name}'"
                                         f"{_hint(schema.parameters.get(name))}"))
-    known = ", ".join(schema.parameters) or "none"
     for name, value in arguments.items():
         spec = schema.parameters.get(name)
         if spec is None:
+            known = ", ".join(schema.parameters) or "none"
             violations.append(Violation(ErrorKind.UNKNOWN_PARAMETER, name,
                                         f"'{tool}' has no parameter '{_short(name)}'; its "
                                         f"parameters are: {known}"))
@@ -218,11 +218,14 @@ def validate_call(schema: ToolSchema, arguments: Any) -> list[Violation]:
     return violations
 
 
+_EXPECTED = {"string": "a string", "number": "a number", "integer": "an integer",
+             "boolean": "true or false", "array": "a JSON array",
+             "dict": "a JSON object", "object": "a JSON object"}
+
+
 def _check(tool: str, path: str, spec: ParamSpec, value: JSON) -> list[Violation]:
     kind = spec.type
-    expected = {"string": "a string", "number": "a number", "integer": "an integer",
-                "boolean": "true or false", "array": "a JSON array",
-                "dict": "a JSON object", "object": "a JSON object"}.get(kind or "")
+    expected = _EXPECTED.get(kind or "")
     if expected is not None and not _has_type(kind, value):
         return [Violation(ErrorKind.WRONG_TYPE, path,
                           f"parameter '{path}' of '{tool}' must be {expected}, "

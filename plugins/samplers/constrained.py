@@ -28,7 +28,7 @@ from tqdm import tqdm
 from orchestrl import hookimpl
 from orchestrl.api import Task, ToolEnvironment
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.synthesis.assemble import build_task, offered_tools
+from orchestrl.plugins.synthesis.assemble import TaskShape, build_task, offered_tools, task_shape
 from orchestrl.plugins.synthesis.base import DEFAULT_RENDERER, SynthesisSampler
 from orchestrl.plugins.synthesis.collector import fewer_collections, restore
 from orchestrl.plugins.synthesis.mining import format_path, leaves
@@ -124,6 +124,8 @@ class ConstrainedSampler(SynthesisSampler):
         self._opaque_memo: dict[int, tuple[tuple[str, str], ...]] = {}
         self._admitted: dict[tuple[str, frozenset[str]], list[int]] = {}
         self._search_memo: dict[str, TemplateSearch] | None = None
+        self._shapes: dict[int, tuple[Any, TaskShape]] = {}  # id(template) -> its task shape
+        self._pools: dict[tuple, list[str]] = {}  # distractor pools by gold functions
         self.chosen = [t for t in self.templates if self.filters.accepts(t, self.function_domains)]
         if not self.chosen:
             raise ConfigError("no workflow template passes the complexity filters")
@@ -219,9 +221,13 @@ class ConstrainedSampler(SynthesisSampler):
                      for c, n in zip(calls, assignment, strict=True)]
         tools = offered_tools(template.functions, self.tools, self.function_domains, rng,
                               distractors=self.distractors,
-                              distractor_domain=self.distractor_domain)
+                              distractor_domain=self.distractor_domain, pools=self._pools)
+        found = self._shapes.get(id(template))
+        if found is None or found[0] is not template:
+            found = (template, task_shape(template, self.function_domains))
+            self._shapes[id(template)] = found
         return build_task(template, calls, tools=tools, function_domains=self.function_domains,
-                          metadata={"sampler": self.name})
+                          metadata={"sampler": self.name}, shape=found[1])
 
 
 @hookimpl

@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from orchestrl.api import GoldStep, Task
+from orchestrl.api import DependencyRef, GoldStep, Task
 from orchestrl.plugins.synthesis.index import Call
 from orchestrl.plugins.synthesis.template import Template
 
@@ -41,18 +42,52 @@ def offered_tools(
     *,
     distractors: int = 0,
     distractor_domain: str = "same",
+    pools: dict[tuple, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Gold tools plus distractors, shuffled."""
+    """Gold tools plus distractors, shuffled.
+
+    ``pools`` (optional) remembers the distractor pool of each gold set; pass the same dict
+    only with the same ``tools`` and ``function_domains``."""
     gold = list(dict.fromkeys(functions))
-    domains = {function_domains.get(f, "") for f in gold}
-    pool = sorted(
-        name for name in tools
-        if name not in gold
-        and (distractor_domain == "any" or function_domains.get(name, "") in domains)
-    )
+    memo = (tuple(gold), distractor_domain)
+    pool = pools.get(memo) if pools is not None else None
+    if pool is None:
+        domains = {function_domains.get(f, "") for f in gold}
+        pool = sorted(
+            name for name in tools
+            if name not in gold
+            and (distractor_domain == "any" or function_domains.get(name, "") in domains)
+        )
+        if pools is not None:
+            pools[memo] = pool
     chosen = gold + rng.sample(pool, min(distractors, len(pool)))
     rng.shuffle(chosen)
     return [dict(tools[name]) for name in chosen if name in tools]
+
+
+@dataclass(frozen=True)
+class TaskShape:
+    """What every task of one template shares (see :func:`task_shape`)."""
+
+    dependencies: tuple[Mapping[str, DependencyRef], ...]
+    parents: tuple[tuple[int, ...], ...]
+    levels: tuple[int, ...]
+    domain: str
+    complexity: Mapping[str, Any]
+
+
+def task_shape(template: Template, function_domains: Mapping[str, str]) -> TaskShape:
+    """The per-step edges, parents and levels, the domain and the complexity of ``template``'s
+    tasks (computed once per template by a sampler, then given to :func:`build_task`)."""
+    domains = sorted(template.domains(function_domains))
+    steps = range(template.n_steps)
+    return TaskShape(
+        dependencies=tuple(dict(template.dependencies.get(n, {})) for n in steps),
+        parents=tuple(template.parents(n) for n in steps),
+        levels=tuple(template.levels),
+        domain=domains[0] if len(domains) == 1 else "cross",
+        complexity=complexity(template, function_domains),
+    )
 
 
 def build_task(
@@ -62,28 +97,30 @@ def build_task(
     tools: list[dict[str, Any]],
     function_domains: Mapping[str, str],
     metadata: Mapping[str, Any] | None = None,
+    shape: TaskShape | None = None,
 ) -> Task:
-    """The task of an instance, with an empty query (the renderer writes it)."""
+    """The task of an instance, with an empty query (the renderer writes it). ``shape``:
+    :func:`task_shape` of ``template`` with these ``function_domains``, when already known."""
+    if shape is None:
+        shape = task_shape(template, function_domains)
     steps = []
     for number, call in enumerate(calls):
-        deps = dict(template.dependencies.get(number, {}))
         steps.append(GoldStep(
             index=number,
             function=call.function,
             arguments=dict(call.arguments),
-            depends_on=template.parents(number),
-            dependency_args=deps,
+            depends_on=shape.parents[number],
+            dependency_args=dict(shape.dependencies[number]),
             response=call.response,
-            turn=template.levels[number],
+            turn=shape.levels[number],
         ))
     keys = [c.key for c in calls]
-    domains = sorted(template.domains(function_domains))
     return Task(
         id=trace_id(keys),
         query="",
         tools=tools,
         steps=steps,
-        domain=domains[0] if len(domains) == 1 else "cross",
+        domain=shape.domain,
         metadata={"template": template.id, "cache_keys": keys,
-                  "complexity": complexity(template, function_domains), **(metadata or {})},
+                  "complexity": dict(shape.complexity), **(metadata or {})},
     )

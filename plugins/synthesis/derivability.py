@@ -12,29 +12,37 @@ from __future__ import annotations
 from orchestrl.api import Task
 from orchestrl.plugins.synthesis.checking import argument_value, reproduces
 from orchestrl.plugins.synthesis.mining import format_path, leaves
-from orchestrl.plugins.synthesis.surface import states
+from orchestrl.plugins.synthesis.surface import states_lower
 
 
 def free_values(task: Task) -> list[tuple[int, str, object]]:
     """``(step, argument path, value)`` of every free argument leaf, in step order."""
-    out = []
+    out: list[tuple[int, str, object]] = []
     for step in task.steps:
-        dependent = set(step.dependency_args)
-        for path, value in leaves(dict(step.arguments)):
-            argument = format_path(path)
-            top = str(path[0])
-            if argument in dependent or (top in dependent and top != argument):
+        dependent = step.dependency_args
+        for name, value in step.arguments.items():
+            if value is None:
                 continue
-            out.append((step.index, argument, value))
+            if isinstance(name, str) and not isinstance(value, dict | list):
+                if name not in dependent:  # a top-level scalar: its path is its name
+                    out.append((step.index, name, value))
+                continue
+            for path, leaf in leaves(value, (name,)):
+                argument = format_path(path)
+                top = str(path[0])
+                if argument in dependent or (top in dependent and top != argument):
+                    continue
+                out.append((step.index, argument, leaf))
     return out
 
 
 def derivability_problems(task: Task, query: str | None = None) -> list[str]:
     """Why ``query`` (default: the task's) does not pin the task's calls; empty when it does."""
     text = task.query if query is None else query
+    haystack = text.lower()
     problems = []
     for step, argument, value in free_values(task):
-        if not states(text, value):
+        if not states_lower(haystack, value):
             problems.append(f"step {step} argument '{argument}' value {value!r} is not stated")
     for step in task.steps:
         for argument, ref in step.dependency_args.items():

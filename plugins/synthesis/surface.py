@@ -88,12 +88,17 @@ def _forms(value: Any) -> list[str]:
 
 def states(query: str, value: Any) -> bool:
     """Whether ``query`` states ``value`` in one of its surface forms (lists: every element)."""
+    return states_lower(query.lower(), value)
+
+
+def states_lower(haystack: str, value: Any) -> bool:
+    """:func:`states` on a query already in lower case (lower it once, test many values)."""
     if isinstance(value, list):
-        return all(states(query, v) for v in value)
+        return all(states_lower(haystack, v) for v in value)
     if isinstance(value, dict):
-        return all(states(query, v) for v in value.values())
-    haystack = query.lower()
-    for form in surface_forms(value):
+        return all(states_lower(haystack, v) for v in value.values())
+    forms = _scalar_forms(value) if isinstance(value, str | int | float) else ()
+    for form in forms:
         if not form or form not in haystack:
             continue
         if not (form[0].isalnum() and form[-1].isalnum()) or find_word(haystack, form) >= 0:

@@ -84,5 +84,8 @@ def replay(task: Task, env: ToolEnvironment) -> str | None:
     return Replayer(env, memo=False).replay(task)
 
 
+_KEY_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)  # json.dumps's, built once
+
+
 def _call_key(function: str, arguments: dict[str, JSON]) -> str:
-    return function + " " + json.dumps(arguments, sort_keys=True, ensure_ascii=False)
+    return function + " " + _KEY_ENCODER.encode(arguments)

@@ -16,6 +16,7 @@ task needing one gets no query (None) unless ``allow_opaque`` is set.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import re
 from dataclasses import dataclass
@@ -60,13 +61,14 @@ class TemplateRenderer(QueryRenderer):
                 query = _substitute(template.examples[number], template, needed)
                 if query is not None:
                     return query
-        return compose(task)
+        return compose(task, needed)
 
 
-def compose(task: Task) -> str:
-    """One clause per step that has free arguments, stating each of them."""
+def compose(task: Task, needed: list[tuple[int, str, Any]] | None = None) -> str:
+    """One clause per step that has free arguments, stating each of them (``needed``: the
+    task's :func:`~orchestrl.plugins.synthesis.derivability.free_values`, when known)."""
     by_step: dict[int, list[tuple[str, Any]]] = {}
-    for step, argument, value in free_values(task):
+    for step, argument, value in free_values(task) if needed is None else needed:
         by_step.setdefault(step, []).append((argument, value))
     clauses = []
     for step in task.steps:
@@ -137,6 +139,7 @@ def _match_case(old: str, new: str) -> str:
     return new
 
 
+@functools.lru_cache(maxsize=4096)
 def _argument_words(argument: str) -> str:
     tail = re.split(r"[.\[\]]+", argument.strip("]"))
     return " ".join(" ".join(sorted(words(t), key=t.lower().find)) for t in tail if t and
@@ -144,18 +147,22 @@ def _argument_words(argument: str) -> str:
 
 
 def _phrase(value: Any) -> str:
-    if isinstance(value, str):
-        if re.match(r"^\d{4}-\d{2}-\d{2}$", value):
-            try:
-                day = dt.date.fromisoformat(value)
-                return f"{day.strftime('%B')} {day.day}, {day.year}"
-            except ValueError:
-                return value
-        if re.match(r"^\d{1,2}:\d{2}$", value):
-            forms = surface_forms(value)
-            return forms[2] if len(forms) > 2 else value
-        if value in ENUM_PHRASES:
-            return ENUM_PHRASES[value][0]
-        return f'"{value}"'
+    if isinstance(value, str):  # memoised: the same dates, times and words recur
+        return _string_phrase(value)
     return surface_forms(value)[0] if surface_forms(value) else str(value)
 
+
+@functools.lru_cache(maxsize=65536)
+def _string_phrase(value: str) -> str:
+    if re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+        try:
+            day = dt.date.fromisoformat(value)
+            return f"{day.strftime('%B')} {day.day}, {day.year}"
+        except ValueError:
+            return value
+    if re.match(r"^\d{1,2}:\d{2}$", value):
+        forms = surface_forms(value)
+        return forms[2] if len(forms) > 2 else value
+    if value in ENUM_PHRASES:
+        return ENUM_PHRASES[value][0]
+    return f'"{value}"'
