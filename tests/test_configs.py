@@ -47,7 +47,7 @@ def runtime(plugin_host, compose_config, booking_dir, tmp_path) -> dict:
     from orchestrl.plugins.cache.importers import import_booking_dir
     from orchestrl.plugins.env.environment import build_environment
 
-    cfg = compose_config("cache=memory", f"data_dir={booking_dir}")
+    cfg = compose_config("world=booking", "cache=memory", f"data_dir={booking_dir}")
     cache = open_cache(cfg)
     import_booking_dir(cache, booking_dir)
     return {"cache": cache, "env": build_environment(cfg, cache), "output_dir": tmp_path}

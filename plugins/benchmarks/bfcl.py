@@ -74,6 +74,10 @@ class BfclBenchmarkConfig:
     token_budget: int = 65_536
     """Tokens the policy may generate over one entry."""
     response_chars: int = 8_192
+    tool_description_chars: int | None = None
+    """Compact the tool descriptions to this many characters (0: names, types and enums only;
+    None: BFCL's full docs). Set it as in training (``trainer.rollout.tool_description_chars``)
+    so the evaluated model sees the prompts it was trained on."""
     system_prompt: str = SYSTEM_PROMPT
     """System turn ("" for none)."""
     reward_preset: str = "graduated"
@@ -97,6 +101,7 @@ class BfclBenchmark(Benchmark):
         max_calls_per_step: int = 64,
         token_budget: int = 65_536,
         response_chars: int = 8_192,
+        tool_description_chars: int | None = None,
         system_prompt: str = SYSTEM_PROMPT,
         reward_preset: str = "graduated",
         progress: bool = True,
@@ -123,6 +128,11 @@ class BfclBenchmark(Benchmark):
         self.max_calls_per_step = max_calls_per_step
         self.token_budget = token_budget
         self.response_chars = response_chars
+        if tool_description_chars is not None and tool_description_chars < 0:
+            raise ConfigError(
+                f"bfcl tool_description_chars must be >= 0 or null, got {tool_description_chars}"
+            )
+        self.tool_description_chars = tool_description_chars
         self.system_prompt = system_prompt or None
         self.progress = progress
         self.reward_preset = reward_preset
@@ -226,7 +236,7 @@ class BfclBenchmark(Benchmark):
                 if index in held_out and not messages:
                     messages = [{"role": "user", "content": ADDITIONAL_FUNCTION_PROMPT}]
                 episode.messages.extend(dict(m) for m in messages)
-            tools = openai_tools(tools_for_turn(entry, index))
+            tools = openai_tools(tools_for_turn(entry, index), self.tool_description_chars)
             steps: list[list[ToolCall]] = []
             for _ in range(self.max_steps_per_turn + 1):
                 try:

@@ -15,11 +15,15 @@ from orchestrl.plugins.env.schema import load_schemas
 def open_cache(cfg: DictConfig) -> ResponseCache:
     """The cache ``cfg.cache`` describes, typed by the tool schemas in ``cfg.data_dir``.
 
-    The schemas are required: keys are normalised by declared types, so a cache written with
-    schemas must be read with the same ones.
+    The Booking world's schemas are required: keys are normalised by declared types, so a cache
+    written with schemas must be read with the same ones. The BFCL world (``world.name=bfcl``)
+    keys calls by their exact JSON and a state digest, so its cache has no schemas and needs no
+    data directory.
     """
     if cfg.get("cache") is None:
         raise ConfigError("the config chooses no cache backend; add cache=diskcache")
+    if str((cfg.get("world") or {}).get("name", "booking")) == "bfcl":
+        return ResponseCache(build(cfg.cache))
     data_dir = Path(str(cfg.data_dir))
     if not (data_dir / "tools.jsonl").is_file():
         raise ConfigError(f"data_dir '{data_dir}' has no tools.jsonl; the cache keys need the "

@@ -2,7 +2,8 @@
 
 Every subcommand takes Hydra overrides (``cache=redis cache.url=...``, ``data_dir=...``)
 mixed with its own arguments; an argument with ``=`` that does not start with ``-`` is an
-override.
+override. The commands manage the Booking world's cache of real responses (typed by the tool
+schemas in ``data_dir``) unless ``world=bfcl`` is given (the BFCL world's recorded responses).
 
 * ``import PATH... [--format auto|booking|complexfuncbench|jsonl]`` — a directory imports the
   Booking trace files in it; each file is all-or-nothing.
@@ -45,7 +46,7 @@ def cache_command(argv: list[str]) -> int:
     if sub == "copy":
         return _copy(rest)
     overrides, args = split_args(rest)
-    cache = open_cache(compose(overrides))
+    cache = open_cache(compose(in_booking_world(overrides)))
     try:
         return {"import": _import, "stats": _stats, "verify": _verify, "export": _export}[sub](
             cache, args)
@@ -57,6 +58,13 @@ def split_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     """Separate Hydra overrides (``key=value``) from the subcommand's own arguments."""
     overrides = [a for a in argv if "=" in a and not a.startswith("-")]
     return overrides, [a for a in argv if a not in overrides]
+
+
+def in_booking_world(overrides: list[str]) -> list[str]:
+    """``overrides`` with ``world=booking`` first, unless they choose a world themselves."""
+    if any(o.split("=", 1)[0].lstrip("+~") == "world" for o in overrides):
+        return list(overrides)
+    return ["world=booking", *overrides]
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -154,8 +162,8 @@ def _copy(argv: list[str]) -> int:
     dst_overrides, dst_args = split_args(argv[cut + 1:])
     if src_args or dst_args:
         raise ConfigError(f"cache copy takes only overrides, not {(src_args + dst_args)[0]!r}")
-    source = open_cache(compose(src_overrides))
-    target = open_cache(compose(dst_overrides))
+    source = open_cache(compose(in_booking_world(src_overrides)))
+    target = open_cache(compose(in_booking_world(dst_overrides)))
     try:
         report = copy_cache(source, target, progress=True)
     finally:

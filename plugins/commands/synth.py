@@ -1,14 +1,18 @@
 """``orchestrl synth [overrides] [-m]``: synthesize tasks with the configured sampler.
 
-Opens the configured response cache (seeding an empty one from ``data_dir``'s traces), builds
-the environment with the ``strict`` miss policy and the sampler (``sampler=constrained`` or
-``sampler=unconstrained``), draws ``synth.n`` tasks for ``seed`` and writes, under the Hydra
-run directory:
+In the Booking world (``world=booking``) it opens the configured response cache (seeding an
+empty one from ``data_dir``'s traces), builds the environment with the ``strict`` miss policy
+and the sampler (``sampler=constrained`` or ``sampler=unconstrained``), draws ``synth.n`` tasks
+for ``seed`` and writes, under the Hydra run directory:
 
 * ``synth.output`` (``tasks.jsonl``): the tasks (see :mod:`orchestrl.plugins.synthesis.output`);
 * ``summary.json``: the sampler's summary (attempts, valid, drops, per-template counts,
   complexity histogram), the check of the shipped templates' edges against the data, and the
   overlap with ``synth.overlap_with`` (an evaluation task file) when set.
+
+In the BFCL world (``world=bfcl``) the ``bfcl`` sampler draws verified turn prefixes of the
+training scenarios from the installed ``bfcl-eval`` package (no cache, no data directory);
+``summary.json`` holds its counts (candidates, accepted, rejections by reason).
 
 It prints the summary's headline as one JSON line.
 """
@@ -16,6 +20,7 @@ It prints the summary's headline as one JSON line.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -54,13 +59,15 @@ def synth(cfg: DictConfig, out: Path | None = None) -> dict:
     n = int(options.get("n", 100))
     if n < 1:
         raise ConfigError(f"synth.n must be at least 1, got {n}")
+    out = out if out is not None else run_dir()
+    if str((cfg.get("world") or {}).get("name", "booking")) == "bfcl":
+        return _synth_bfcl(cfg, n, out / str(options.get("output", "tasks.jsonl")))
     cache = open_cache(cfg)
     if len(cache) == 0:
         import_booking_dir(cache, str(cfg.data_dir))
     env = CachedEnvironment(cache.schemas, cache, "strict")
     sampler = build(cfg.sampler, cache=cache, env=env)
     tasks = list(sampler.sample(n, seed=int(cfg.seed)))
-    out = out if out is not None else run_dir()
     path = out / str(options.get("output", "tasks.jsonl"))
     write_tasks(tasks, path)
     summary = sampler.summary.as_dict() if hasattr(sampler, "summary") else {}
@@ -75,10 +82,39 @@ def synth(cfg: DictConfig, out: Path | None = None) -> dict:
         evaluation = load_task_file(str(overlap_with), tools)
         summary["overlap"] = overlap_report(tasks, evaluation, cache.key)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    _print_headline(summary)
+    return summary
+
+
+def _synth_bfcl(cfg: DictConfig, n: int, path: Path) -> dict:
+    """BFCL tasks from the ``bfcl`` sampler into ``path``; summary.json beside it."""
+    from orchestrl.build import build
+    from orchestrl.plugins.synthesis.output import write_tasks
+
+    sampler = build(cfg.sampler)
+    if not hasattr(sampler, "stats"):
+        raise ConfigError("the bfcl world synthesizes with sampler=bfcl")
+    started = time.perf_counter()
+    tasks = list(sampler.sample(n, seed=int(cfg.seed)))
+    elapsed = time.perf_counter() - started
+    if not tasks:
+        raise ConfigError("the bfcl sampler produced no task within its bounds")
+    write_tasks(tasks, path)
+    stats = dict(sampler.stats)
+    summary = {"sampler": "bfcl", "attempts": stats.get("candidates", 0), "valid": len(tasks),
+               "valid_per_attempt": len(tasks) / max(1, stats.get("candidates", 0)),
+               "valid_per_second": len(tasks) / elapsed if elapsed > 0 else None,
+               "counts": stats, "output": str(path)}
+    (path.parent / "summary.json").write_text(json.dumps(summary, indent=2) + "\n",
+                                              encoding="utf-8")
+    _print_headline(summary)
+    return summary
+
+
+def _print_headline(summary: dict) -> None:
     headline = {k: summary.get(k) for k in ("sampler", "attempts", "valid", "valid_per_attempt",
                                             "valid_per_second", "output")}
     print(json.dumps(headline))
-    return summary
 
 
 @hookimpl

@@ -46,6 +46,7 @@ def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
         return result
 
     synth = stage("synth", {"world": world, "sampler": plain.get("sampler"),
+                            "sampler_options": (plain.get("world") or {}).get("sampler"),
                             "synth": plain["synth"], "seed": seed}, [data],
                   lambda work: synth_stage(cfg, work))
     tasks_file = synth.directory / "tasks.jsonl"

@@ -1,7 +1,8 @@
 """The stages of the main job, each a function of the composed config and a work directory.
 
 * ``synth``: draw ``synth.n`` tasks with the configured sampler (Booking: constrained synthesis
-  over the response cache; BFCL: verified prefixes of training scenarios) into ``tasks.jsonl``.
+  over the response cache; BFCL: verified prefixes of training scenarios), with the options of
+  ``world.sampler`` for a CPU budget, into ``tasks.jsonl``.
 * ``sft`` / ``grpo``: the trainers of :mod:`orchestrl.plugins.training`, configured by
   ``run.sft`` / ``run.grpo`` (the ``trainer`` group's sft and grpo options), trained on the
   synthesized tasks; GRPO starts from the SFT adapter.
@@ -34,24 +35,16 @@ def world_name(cfg: DictConfig) -> str:
 
 def synth_stage(cfg: DictConfig, work: Path) -> dict[str, Any]:
     """Write ``tasks.jsonl`` (and the sampler's summary) into ``work``."""
-    if world_name(cfg) == "booking":
-        from orchestrl.plugins.commands.synth import synth
+    from orchestrl.plugins.commands.synth import synth
 
-        summary = synth(_with(cfg, {"synth.output": "tasks.jsonl", "synth.overlap_with": None}),
-                        work)
-        return {"tasks": _count_lines(work / "tasks.jsonl"), "valid": summary.get("valid"),
-                "attempts": summary.get("attempts")}
-    from orchestrl.build import build
-    from orchestrl.plugins.synthesis.output import write_tasks
-
-    sampler = build(cfg.sampler)
-    tasks = list(sampler.sample(int(cfg.synth.n), seed=int(cfg.seed)))
-    if not tasks:
-        raise ConfigError("the bfcl sampler produced no task within its bounds")
-    write_tasks(tasks, work / "tasks.jsonl")
-    summary = {"tasks": len(tasks), "sampler": "bfcl"}
-    (work / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return summary
+    world_name(cfg)
+    node = (cfg.get("world") or {}).get("sampler")
+    options = OmegaConf.to_container(node, resolve=True) if node is not None else {}
+    assert isinstance(options, dict)
+    summary = synth(_with(cfg, {"synth.output": "tasks.jsonl", "synth.overlap_with": None,
+                                **{f"sampler.{k}": v for k, v in options.items()}}), work)
+    return {"tasks": _count_lines(work / "tasks.jsonl"), "valid": summary.get("valid"),
+            "attempts": summary.get("attempts")}
 
 
 def train_stage(cfg: DictConfig, trainer: str, work: Path, tasks_file: Path,

@@ -1,12 +1,14 @@
 """Training inputs: the task split, the environment factory and the rollout limits, from config.
 
 Tasks are read from ``trainer.data.tasks_file`` when it is set (a task JSONL written by
-``orchestrl synth``, any world), else from ``data_dir/<trainer.data.train_file>`` (Booking traces
-with their real responses). A seeded shuffle holds out ``trainer.data.holdout`` tasks for
-evaluation; the rest (at most ``trainer.data.limit`` when set) are trained on. The
-environment is the cached environment over the configured response cache, seeded from the data
-directory's traces when the cache is empty (so a fresh ``cache=memory`` run needs no separate
-import step).
+``orchestrl synth``, any world); otherwise the BFCL world (``world.name=bfcl``) draws ``synth.n``
+tasks from its sampler (verified prefixes of the training scenarios, for ``seed``), and the
+Booking world reads ``data_dir/<trainer.data.train_file>`` (traces with their real responses).
+A seeded shuffle holds out ``trainer.data.holdout`` tasks for evaluation; the rest (at most
+``trainer.data.limit`` when set) are trained on. The Booking environment is the cached
+environment over the configured response cache, seeded from the data directory's traces when
+the cache is empty (so a fresh ``cache=memory`` run needs no separate import step); the BFCL
+environment runs the package's backends behind the same cache.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ def load_split(cfg: DictConfig) -> TaskSplit:
 
         source = Path(str(data.tasks_file))
         tasks = read_tasks(source)
+    elif _is_bfcl(cfg):
+        from orchestrl.build import build
+
+        source = Path("bfcl-eval")
+        n = int((cfg.get("synth") or {}).get("n", 100))
+        tasks = list(build(cfg.sampler).sample(n, seed=int(cfg.seed)))
     else:
         from orchestrl.plugins.booking.data import load_tasks, load_templates, load_tools
 
@@ -63,6 +71,15 @@ def load_split(cfg: DictConfig) -> TaskSplit:
     return TaskSplit(train=train, holdout=holdout, source=source)
 
 
+def data_files(cfg: DictConfig, split: TaskSplit) -> list[Path]:
+    """The files a training run read, for its run record: the task source, plus the Booking
+    world's tool schemas (the BFCL world's schemas ship inside ``bfcl-eval``)."""
+    files = [split.source] if split.source.is_file() else []  # not a file: drawn from bfcl-eval
+    if not _is_bfcl(cfg):
+        files.append(Path(str(cfg.data_dir)) / "tools.jsonl")
+    return files
+
+
 def env_factory(cfg: DictConfig) -> Callable[[], ToolEnvironment]:
     """A factory of environments over one shared response cache (seeded when empty).
 
@@ -74,7 +91,7 @@ def env_factory(cfg: DictConfig) -> Callable[[], ToolEnvironment]:
     from orchestrl.plugins.env.environment import build_environment
 
     cache = open_cache(cfg)
-    if str((cfg.get("world") or {}).get("name", "booking")) == "bfcl":
+    if _is_bfcl(cfg):
         from orchestrl.plugins.bfcl.environment import BfclEnvironment, bfcl_cache
 
         shared = bfcl_cache(cache)
@@ -89,8 +106,14 @@ def env_factory(cfg: DictConfig) -> Callable[[], ToolEnvironment]:
 
 
 def rollout_limits(cfg: DictConfig) -> RolloutLimits:
-    """Rollout limits from ``trainer.rollout``; tool messages default to env.max_response_chars."""
+    """Rollout limits from ``trainer.rollout``; tool messages default to env.max_response_chars,
+    and the BFCL world's system turn to the one its benchmark evaluates with, so training and
+    evaluation prompts agree."""
     node: dict[str, Any] = dict(cfg.trainer.get("rollout") or {})
+    if _is_bfcl(cfg) and "system_prompt" not in node:
+        from orchestrl.plugins.benchmarks.bfcl import SYSTEM_PROMPT
+
+        node["system_prompt"] = SYSTEM_PROMPT
     env_budget = (cfg.get("env") or {}).get("max_response_chars")
     if env_budget is not None:
         node.setdefault("response_chars", int(env_budget))
@@ -98,3 +121,7 @@ def rollout_limits(cfg: DictConfig) -> RolloutLimits:
         return RolloutLimits(**node)
     except TypeError as exc:
         raise ConfigError(f"trainer.rollout: {exc}") from None
+
+
+def _is_bfcl(cfg: DictConfig) -> bool:
+    return str((cfg.get("world") or {}).get("name", "booking")) == "bfcl"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
@@ -92,7 +91,7 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
     model, tokenizer = load_for_training(cfg)
     resume = run.resume_point(cfg, out)
     run.write_run_record(
-        cfg, out, data_files=[split.source, Path(str(cfg.data_dir)) / "tools.jsonl"],
+        cfg, out, data_files=data.data_files(cfg, split),
         tasks=split.train, resume=resume,
         extra={"reward_terms": dict(zip((f.__name__ for f in functions), weights, strict=True)),
                "holdout": [task.id for task in split.holdout]},

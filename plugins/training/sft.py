@@ -9,7 +9,6 @@ to ``<output_dir>/final``; checkpoints, the resolved config and data hashes are 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
@@ -36,7 +35,7 @@ def train_sft(cfg: DictConfig) -> dict[str, Any]:
     args = trl_args(SFTConfig, cfg, out, assistant_only_loss=True)
     resume = run.resume_point(cfg, out)
     run.write_run_record(
-        cfg, out, data_files=[split.source, Path(str(cfg.data_dir)) / "tools.jsonl"],
+        cfg, out, data_files=data.data_files(cfg, split),
         tasks=split.train, resume=resume,
         extra={"chats": len(chats.rows), "skipped_tasks": chats.skipped,
                "holdout": [task.id for task in split.holdout]},

@@ -24,9 +24,9 @@ def benchmark_cfg(plugin_host, compose_config, booking_dir: Path):
     return make
 
 
-def test_registered_and_selected_by_default(plugin_host, compose_config) -> None:
+def test_registered_and_selected_by_the_booking_world(plugin_host, compose_config) -> None:
     assert "complexfuncbench" in plugin_host.registry("benchmark")
-    cfg = compose_config()
+    cfg = compose_config("world=booking")
     assert cfg.benchmark._target_.endswith("complexfuncbench.ComplexFuncBench")
 
 

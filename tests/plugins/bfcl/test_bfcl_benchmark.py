@@ -35,6 +35,18 @@ class RecordTools(BfclGoldPolicy):
         return super().act(messages, tools)
 
 
+class RecordSchemas(BfclGoldPolicy):
+    """The gold policy, remembering every tool schema it was offered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.schemas: list[dict[str, JSON]] = []
+
+    def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
+        self.schemas.extend(tools)
+        return super().act(messages, tools)
+
+
 class AlwaysPwd(BfclGoldPolicy):
     """Calls ``pwd`` at every step and never ends a turn."""
 
@@ -80,6 +92,22 @@ def test_miss_func_offers_held_out_tools_only_from_their_turn(tmp_path):
         assert set(names) <= offered if at >= turn else not set(names) & offered
 
 
+def test_compact_tool_descriptions_keep_names_and_types_and_still_score(tmp_path):
+    full, compact = RecordSchemas(), RecordSchemas()
+    BfclBenchmark(ids=["multi_turn_base_1"], progress=False).evaluate(full, output_dir=tmp_path)
+    metrics = BfclBenchmark(ids=["multi_turn_base_1"], tool_description_chars=0,
+                            progress=False).evaluate(compact, output_dir=tmp_path)
+    assert metrics["accuracy"] == 1.0
+    assert len(json.dumps(compact.schemas)) < len(json.dumps(full.schemas)) / 2
+    assert not any("description" in s["function"] for s in compact.schemas)
+    for long, short in zip(full.schemas, compact.schemas, strict=True):
+        assert long["function"]["name"] == short["function"]["name"]
+        params = long["function"]["parameters"]
+        assert params.get("required") == short["function"]["parameters"].get("required")
+        assert {n: p.get("type") for n, p in params.get("properties", {}).items()} == {
+            n: p.get("type") for n, p in short["function"]["parameters"]["properties"].items()}
+
+
 def test_a_policy_that_never_stops_is_force_terminated(tmp_path):
     benchmark = BfclBenchmark(ids=["multi_turn_base_1"], max_steps_per_turn=3, progress=False)
     metrics = benchmark.evaluate(AlwaysPwd(), output_dir=tmp_path)
@@ -105,3 +133,5 @@ def test_bad_config_values_are_one_line_errors():
         BfclBenchmark(categories=["multi_turn_nope"])
     with pytest.raises(ConfigError, match="split"):
         BfclBenchmark(split="test")
+    with pytest.raises(ConfigError, match="tool_description_chars"):
+        BfclBenchmark(tool_description_chars=-1)

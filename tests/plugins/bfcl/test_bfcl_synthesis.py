@@ -70,9 +70,25 @@ def test_sampling_is_deterministic_for_a_seed():
     assert first != [t.id for t in sampler.sample(25, seed=2)]
 
 
+def test_used_tools_offer_only_the_called_classes_and_keep_the_backends():
+    involved = list(BfclSampler(max_turns=1).sample(40, seed=0))
+    used = list(BfclSampler(max_turns=1, tools="used").sample(40, seed=0))
+    assert [t.id for t in involved] == [t.id for t in used]
+    fewer = 0
+    for full, short in zip(involved, used, strict=True):
+        names = {doc["name"] for doc in short.tools}
+        assert {step.function for step in short.steps} <= names
+        assert names <= {doc["name"] for doc in full.tools}
+        assert short.metadata["involved_classes"] == full.metadata["involved_classes"]
+        fewer += len(short.tools) < len(full.tools)
+    assert fewer > 10  # most scenarios involve a class the first turn does not call
+
+
 def test_inconsistent_bounds_are_a_config_error():
     with pytest.raises(ConfigError, match="inconsistent"):
         BfclSampler(min_turns=3, max_turns=2)
+    with pytest.raises(ConfigError, match="tools 'some'"):
+        BfclSampler(tools="some")
 
 
 def test_sampler_is_selected_and_built_from_config(compose_config, plugin_host):
@@ -82,3 +98,23 @@ def test_sampler_is_selected_and_built_from_config(compose_config, plugin_host):
     sampler = build(cfg.sampler, cache=None, env=None)
     assert isinstance(sampler, BfclSampler)
     assert all(len(t.metadata["turns"]) <= 2 for t in sampler.sample(5, seed=0))
+
+
+def test_synth_command_in_the_default_bfcl_world_writes_tasks_and_counts(
+    plugin_host, run_cli, tmp_path
+):
+    import json
+
+    from orchestrl.plugins.synthesis.output import read_tasks
+
+    result = run_cli("synth", "synth.n=5", "sampler.max_turns=1", "sampler.tools=used",
+                     "data_dir=/nonexistent/booking")
+    assert result.exit_code == 0, result.stderr
+    headline = json.loads(result.stdout.strip().splitlines()[-1])
+    assert headline["sampler"] == "bfcl" and headline["valid"] == 5
+    assert headline["attempts"] >= 5
+    tasks = read_tasks(headline["output"])
+    assert len(tasks) == 5 and all(len(t.metadata["turns"]) == 1 for t in tasks)
+    summary = json.loads((tmp_path / headline["output"]).parent.joinpath("summary.json")
+                         .read_text())
+    assert summary["counts"]["accepted"] == 5

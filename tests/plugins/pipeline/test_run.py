@@ -2,11 +2,14 @@
 TRL trainers, real environment and reward terms), as a two-preset multirun plus its report."""
 
 import json
+from pathlib import Path
 
 import pytest
 
+from orchestrl.plugins.synthesis.output import read_tasks
+
 TINY = [
-    "policy.model=tiny", "policy.max_new_tokens=16", "cache=memory", "synth.n=6",
+    "world=booking", "policy.model=tiny", "policy.max_new_tokens=16", "cache=memory", "synth.n=6",
     "run.sft.args.max_steps=2", "run.grpo.args.max_steps=1",
     "run.grpo.args.per_device_train_batch_size=2", "run.grpo.args.num_generations=2",
     "run.grpo.args.max_completion_length=24", "world.eval.limit=2",
@@ -59,6 +62,35 @@ def test_multirun_of_two_presets_reports_one_row_each_and_reruns_resume(
 
 
 def test_unknown_world_is_a_one_line_error(plugin_host, run_cli, run_env):
-    result = run_cli("run", "world=mars", *TINY)
+    result = run_cli("run", *TINY, "world=mars")
     assert result.exit_code == 2
     assert "unknown world 'mars'; available: bfcl, booking" in result.stderr
+
+
+TINY_BFCL = [
+    "policy.model=tiny", "policy.max_new_tokens=16", "cache=memory", "synth.n=4",
+    "data_dir=/nonexistent/booking",  # the BFCL world needs nothing but the bfcl-eval package
+    "run.sft.args.max_steps=1", "run.grpo.args.max_steps=1",
+    "run.grpo.args.max_completion_length=24", "world.eval.subset=1",
+    "world.eval.max_steps_per_turn=1", "world.eval_policy.max_new_tokens=16",
+]
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
+def test_the_default_world_is_bfcl_and_runs_without_any_data_directory(
+    plugin_host, run_cli, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("ORCHESTRL_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("ORCHESTRL_DATA_DIR", raising=False)
+    result = run_cli("run", *TINY_BFCL)
+    assert result.exit_code == 0, result.stderr[-2000:]
+    (path,) = (tmp_path / "outputs").glob("*/*/summary.json")
+    summary = json.loads(path.read_text())
+    assert summary["world"] == "bfcl"
+    for metrics in (summary["metrics_before"], summary["metrics"]):
+        assert metrics["multi_turn_base/entries"] == 1
+        assert 0.0 <= metrics["accuracy"] <= metrics["partial"] <= 1.0
+    tasks = read_tasks(Path(summary["stages"]["synth"]["directory"]) / "tasks.jsonl")
+    assert len(tasks) == 4  # world.sampler: one-turn prefixes
+    assert all(len(task.metadata["turns"]) == 1 for task in tasks)
+    assert "(bfcl world)" in (path.parent / "report.md").read_text()

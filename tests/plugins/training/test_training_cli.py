@@ -21,7 +21,7 @@ TINY = ["policy.model=tiny", "cache=memory", "trainer.data.limit=4", "trainer.da
 
 def test_sft_then_resume_then_grpo(run_cli, tmp_path, booking_dir):
     sft_dir, grpo_dir = tmp_path / "sft", tmp_path / "grpo"
-    common = [*TINY, f"data_dir={booking_dir}"]
+    common = [*TINY, "world=booking", f"data_dir={booking_dir}"]
     result = run_cli("train", "trainer=sft", *common, f"trainer.output_dir={sft_dir}",
                      "trainer.args.max_steps=2", "trainer.args.save_steps=2")
     assert result.exit_code == 0, result.stderr
