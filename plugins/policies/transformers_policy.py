@@ -8,6 +8,13 @@ adapter trained from an SFT warm start is applied on top of the merged SFT adapt
 it was trained). Each turn renders the conversation and the tool schemas with the tokenizer's chat
 template and generates up to ``max_new_tokens`` (greedy when ``temperature`` is 0). The raw
 text is returned; the rollout engine parses the calls.
+
+With ``prefix_cache`` (the default) the policy keeps the key/value cache of its previous turn
+and reuses it for the longest common token prefix of the next prompt: in a multi-turn episode
+(and across tasks that share the system turn and tool list) only the new messages are
+prefilled, instead of the whole conversation at every turn. The weights must not change while
+a policy is in use; :meth:`TransformersPolicy.from_loaded` (a model being trained) turns the
+cache off by default.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ class TransformersPolicyConfig:
     dtype: str = "float32"
     device: str = "cpu"
     seed: int = 0
+    prefix_cache: bool = True
 
 
 class TransformersPolicy(Policy):
@@ -51,6 +59,7 @@ class TransformersPolicy(Policy):
         dtype: str = "float32",
         device: str = "cpu",
         seed: int = 0,
+        prefix_cache: bool = True,
     ) -> None:
         from peft import PeftModel
 
@@ -61,20 +70,27 @@ class TransformersPolicy(Policy):
             lm = PeftModel.from_pretrained(lm, merged).merge_and_unload()
         if adapter:
             lm = PeftModel.from_pretrained(lm, adapter).eval()
-        self._setup(lm, load_tokenizer(model), max_new_tokens, temperature, top_p, seed)
+        self._setup(lm, load_tokenizer(model), max_new_tokens, temperature, top_p, seed,
+                    prefix_cache)
 
     @classmethod
     def from_loaded(
         cls, model: Any, tokenizer: Any, *, max_new_tokens: int = 256, temperature: float = 0.0,
-        top_p: float = 1.0, seed: int = 0,
+        top_p: float = 1.0, seed: int = 0, prefix_cache: bool = False,
     ) -> TransformersPolicy:
-        """A policy around an already loaded model and tokenizer (e.g. one being trained)."""
+        """A policy around an already loaded model and tokenizer (e.g. one being trained: keep
+        ``prefix_cache`` off while the weights change between calls)."""
         policy = cls.__new__(cls)
-        policy._setup(model, tokenizer, max_new_tokens, temperature, top_p, seed)
+        policy._setup(model, tokenizer, max_new_tokens, temperature, top_p, seed, prefix_cache)
         return policy
 
     def _setup(self, model: Any, tokenizer: Any, max_new_tokens: int, temperature: float,
-               top_p: float, seed: int) -> None:
+               top_p: float, seed: int, prefix_cache: bool) -> None:
+        self.prefix_cache = prefix_cache
+        self._kv: Any = None
+        self._kv_ids: list[int] = []
+        self.reused_tokens = 0
+        """Prompt tokens taken from the prefix cache instead of being prefilled (a counter)."""
         self.model = model
         self.tokenizer = tokenizer
         self.max_new_tokens = max_new_tokens
@@ -112,13 +128,38 @@ class TransformersPolicy(Policy):
             options.update(temperature=self.temperature, top_p=self.top_p)
         else:  # explicit neutral values so a model's generation_config cannot turn sampling on
             options.update(temperature=None, top_p=None, top_k=None)
+        if self.prefix_cache:
+            options["past_key_values"] = self._reusable_cache(encoded["input_ids"][0].tolist())
         with torch.no_grad():
             output = self.model.generate(
                 **encoded, max_new_tokens=budget, pad_token_id=self.tokenizer.pad_token_id,
                 **options,
             )
+        if self.prefix_cache:
+            self._kv_ids = output[0, : self._kv.get_seq_length()].tolist()
         text = self.tokenizer.decode(output[0, prompt_len:], skip_special_tokens=True)
         return PolicyOutput(text=text)
+
+
+    def _reusable_cache(self, ids: list[int]) -> Any:
+        """The previous turn's cache cut to its longest common prefix with ``ids`` (at least
+        one prompt token is left to prefill), or a fresh cache."""
+        from transformers import DynamicCache
+
+        common = 0
+        for cached, new in zip(self._kv_ids, ids, strict=False):
+            if cached != new:
+                break
+            common += 1
+        keep = min(common, len(ids) - 1)
+        if self._kv is None or keep == 0:
+            self._kv, self._kv_ids = DynamicCache(), []
+            return self._kv
+        length = self._kv.get_seq_length()
+        if keep < length:
+            self._kv.crop(keep - length)
+        self.reused_tokens += keep
+        return self._kv
 
 
 @hookimpl

@@ -60,3 +60,34 @@ def test_an_adapter_is_applied(tmp_path, train_tasks):
     policy = TransformersPolicy(model="tiny", adapter=str(tmp_path / "adapter"), max_new_tokens=4)
     assert type(policy.model).__name__ == "PeftModelForCausalLM"
     assert isinstance(policy.act([{"role": "user", "content": "hi"}], []).text, str)
+
+
+def test_the_prefix_cache_reuses_earlier_turns_without_changing_greedy_outputs(train_tasks):
+    cached = TransformersPolicy(model="tiny", max_new_tokens=12)
+    plain = TransformersPolicy(model="tiny", max_new_tokens=12, prefix_cache=False)
+    tools = [{"type": "function", "function": {"name": "search", "parameters": {
+        "type": "object", "properties": {"query": {"type": "string"}}}}}]
+    for task in train_tasks[:3]:
+        messages: list[dict] = [{"role": "system", "content": "Use the tools."},
+                                {"role": "user", "content": task.query}]
+        for turn in range(3):
+            before = cached.reused_tokens
+            out = cached.act(messages, tools)
+            assert out == plain.act(messages, tools)
+            if turn:
+                assert cached.reused_tokens - before > 20  # the earlier turns were not prefilled
+            messages += [{"role": "assistant", "content": out.text or "ok"},
+                         {"role": "user", "content": f"go on ({turn})"}]
+    assert plain.reused_tokens == 0
+
+
+def test_a_policy_around_a_model_in_training_does_not_reuse_its_cache():
+    from orchestrl.plugins.policies.models import load_model, load_tokenizer
+
+    policy = TransformersPolicy.from_loaded(load_model("tiny"), load_tokenizer("tiny"),
+                                            max_new_tokens=4)
+    messages = [{"role": "user", "content": "hello"}]
+    policy.act(messages, [])
+    policy.act([*messages, {"role": "assistant", "content": "hi"},
+                {"role": "user", "content": "again"}], [])
+    assert policy.reused_tokens == 0
