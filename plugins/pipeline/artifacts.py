@@ -5,16 +5,22 @@ the stages it consumes. Its outputs live in ``<root>/<stage>-<key[:16]>/``; a st
 that directory holds ``stage.json`` (written last, atomically). A rerun with the same key finds
 it and skips the stage; a changed config or input gives a new key and a fresh directory, so no
 earlier result is overwritten or half-written.
+
+Concurrent jobs (a joblib multirun) that need the same stage take an exclusive lock on its key
+first: one computes it, the others wait and then reuse its result instead of computing it
+again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,15 +89,36 @@ class ArtifactStore:
         final = self.directory(name, key)
         marker = final / MARKER
         if marker.is_file():
-            summary = json.loads(marker.read_text(encoding="utf-8"))["summary"]
-            return StageResult(name, key, final, summary, skipped=True)
+            return self._finished(name, key, final)
         self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock(final):
+            if marker.is_file():  # another job computed it while this one waited
+                return self._finished(name, key, final)
+            return self._compute(name, key, final, config, list(inputs), body)
+
+    @staticmethod
+    def _finished(name: str, key: str, final: Path) -> StageResult:
+        summary = json.loads((final / MARKER).read_text(encoding="utf-8"))["summary"]
+        return StageResult(name, key, final, summary, skipped=True)
+
+    @contextlib.contextmanager
+    def _lock(self, final: Path) -> Iterator[None]:
+        """An exclusive lock on one stage key, across processes (released on exit or crash)."""
+        with (self.root / f".{final.name}.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _compute(self, name: str, key: str, final: Path, config: Any, inputs: list[str],
+                 body: Callable[[Path], dict[str, Any]]) -> StageResult:
         scratch = self.root / f".{final.name}.{os.getpid()}.tmp"
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
         started = time.time()
         summary = body(scratch)
-        record = {"stage": name, "key": key, "config": config, "inputs": list(inputs),
+        record = {"stage": name, "key": key, "config": config, "inputs": inputs,
                   "seconds": round(time.time() - started, 3), "summary": summary}
         # the body saw the scratch directory: its summary must name the final one
         text = json.dumps(record, indent=2, default=str).replace(str(scratch), str(final))

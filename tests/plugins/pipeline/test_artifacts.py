@@ -71,3 +71,30 @@ def test_paths_in_the_summary_name_the_final_directory(tmp_path):
     assert result.summary["final"] == str(result.directory / "final")
     again = store.run("sft", {}, [], body)
     assert again.summary["final"] == str(result.directory / "final")
+
+
+def _slow_stage(root: str, log: str) -> tuple[str, bool]:
+    """A stage run in a separate process: appends to ``log`` when its body runs."""
+    import time as _time
+
+    def body(work):
+        with open(log, "a") as handle:
+            handle.write("ran\n")
+        _time.sleep(1.0)
+        (work / "out.txt").write_text("shared")
+        return {"ok": True}
+
+    result = ArtifactStore(root).run("sft", {"steps": 30}, ["synth-key"], body)
+    return str(result.directory), result.skipped
+
+
+def test_concurrent_jobs_compute_a_shared_stage_once(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    log = tmp_path / "log.txt"
+    with ProcessPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(_slow_stage, [str(tmp_path / "store")] * 3, [str(log)] * 3))
+    assert log.read_text().splitlines() == ["ran"]  # the waiting jobs reused the result
+    assert len({directory for directory, _ in results}) == 1
+    assert sorted(skipped for _, skipped in results) == [False, True, True]
+    assert not list((tmp_path / "store").glob(".*.tmp"))
