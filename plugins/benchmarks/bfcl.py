@@ -15,10 +15,12 @@ Scores per entry: ``valid`` (BFCL's all-or-nothing verdict from
 of scored turns passing BFCL's state and response checks) and, when a ``reward`` runtime
 dependency is given (anything with ``score(trajectory, task)``, e.g. the configured
 :class:`~orchestrl.plugins.rewards.combined.CombinedReward`) or else ``reward_preset`` names a
-shipped preset (default ``graduated``), the graduated reward of the trajectory. Headline
-metrics: ``accuracy``, ``partial`` and ``reward`` overall (entry-weighted) and per category
-as ``<category>/<metric>``. Files under ``output_dir``: ``bfcl_results.jsonl``
-(one line per entry) and ``bfcl_summary.json``.
+shipped preset (default ``graduated``), the graduated reward of the trajectory; and the
+number of gold calls the model made in their turn with exactly the gold arguments
+(``calls_matched`` of ``calls_gold``: a finer signal than the all-or-nothing verdict). Headline
+metrics: ``accuracy``, ``partial``, ``call_accuracy`` (matched / gold calls) and ``reward``
+overall (entry- or call-weighted) and per category as ``<category>/<metric>``. Files under
+``output_dir``: ``bfcl_results.jsonl`` (one line per entry) and ``bfcl_summary.json``.
 """
 
 from __future__ import annotations
@@ -198,6 +200,8 @@ class BfclBenchmark(Benchmark):
             "error_message": verdict.error_message,
             "partial": verdict.partial,
             "turn_passed": verdict.turn_passed,
+            "calls_gold": len(task.steps),
+            "calls_matched": matched_calls(task, model_turns),
             "stop_reason": trajectory.stop_reason,
             "calls": [[[_call_text(c) for c in step] for step in turn] for turn in model_turns],
         }
@@ -275,11 +279,33 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, float]:
     for prefix, group in groups.items():
         metrics[f"{prefix}accuracy"] = sum(r["valid"] for r in group) / len(group)
         metrics[f"{prefix}partial"] = sum(r["partial"] for r in group) / len(group)
+        gold = sum(r.get("calls_gold", 0) for r in group)
+        if gold:
+            metrics[f"{prefix}call_accuracy"] = sum(r["calls_matched"] for r in group) / gold
         rewards = [r["reward"] for r in group if "reward" in r]
         if rewards:
             metrics[f"{prefix}reward"] = sum(rewards) / len(rewards)
         metrics[f"{prefix}entries"] = float(len(group))
     return metrics
+
+
+def matched_calls(task: Task, model_turns: list[list[list[ToolCall]]]) -> int:
+    """Gold calls the model made in their own user turn with exactly the gold arguments (each
+    model call matches at most one gold call; order within the turn is not required)."""
+    from orchestrl.plugins.bfcl.environment import exact_json
+
+    matched = 0
+    for turn, steps in enumerate(model_turns):
+        made: dict[str, int] = {}
+        for call in (c for step in steps for c in step):
+            text = exact_json([call.name, call.arguments])
+            made[text] = made.get(text, 0) + 1
+        for step in task.steps:
+            text = exact_json([step.function, dict(step.arguments)])
+            if (step.turn or 0) == turn and made.get(text, 0) > 0:
+                made[text] -= 1
+                matched += 1
+    return matched
 
 
 def _preset_reward(preset: str) -> Any:

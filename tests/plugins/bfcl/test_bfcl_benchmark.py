@@ -59,6 +59,7 @@ def test_gold_policy_scores_every_base_entry_valid_with_full_reward(tmp_path, co
     benchmark = BfclBenchmark(progress=False, reward=reward)
     metrics = benchmark.evaluate(BfclGoldPolicy(), output_dir=tmp_path)
     assert metrics["accuracy"] == 1.0 and metrics["partial"] == 1.0
+    assert metrics["call_accuracy"] == 1.0
     assert metrics["multi_turn_base/entries"] == 200
     assert metrics["reward"] > 0.99
     rows = [json.loads(line) for line in (tmp_path / "bfcl_results.jsonl").read_text().splitlines()]
@@ -74,6 +75,7 @@ def test_a_missing_last_turn_fails_with_bfcl_reason_and_partial_credit(tmp_path)
     for row in rows:
         gold = entries[row["id"]].ground_truth
         assert row["valid"] is (not gold[-1])
+        assert row["calls_gold"] - row["calls_matched"] == len(gold[-1])
         if gold[-1]:
             assert row["error_type"] == "multi_turn:empty_turn_model_response"
             scored = sum(1 for turn in gold if turn)
@@ -135,3 +137,18 @@ def test_bad_config_values_are_one_line_errors():
         BfclBenchmark(split="test")
     with pytest.raises(ConfigError, match="tool_description_chars"):
         BfclBenchmark(tool_description_chars=-1)
+
+
+def test_matched_calls_need_the_same_turn_exact_arguments_and_count_each_gold_call_once():
+    from orchestrl.api import GoldStep, ToolCall
+    from orchestrl.plugins.benchmarks.bfcl import matched_calls
+
+    steps = [GoldStep(index=0, function="cd", arguments={"folder": "docs"}, turn=0),
+             GoldStep(index=1, function="ls", arguments={}, turn=0),
+             GoldStep(index=2, function="cat", arguments={"file_name": "a.txt"}, turn=1)]
+    task = Task(id="t", query="q", tools=[], steps=steps)
+    cd, ls = ToolCall("cd", {"folder": "docs"}), ToolCall("ls", {})
+    assert matched_calls(task, [[[ls], [cd]], [[ToolCall("cat", {"file_name": "a.txt"})]]]) == 3
+    assert matched_calls(task, [[[cd, cd]], []]) == 1            # a repeat matches once
+    assert matched_calls(task, [[], [[cd], [ls]]]) == 0          # right calls, wrong turn
+    assert matched_calls(task, [[[ToolCall("cd", {"folder": "Docs"})]]]) == 0
