@@ -80,7 +80,7 @@ def main() -> None:
     batch = opts.prompts * opts.generations
     with tempfile.TemporaryDirectory() as out:
         cfg = compose([
-            "trainer=grpo", f"policy.model={opts.model}", "cache=memory",
+            "world=booking", "trainer=grpo", f"policy.model={opts.model}", "cache=memory",
             f"data_dir={opts.data_dir}", f"trainer.output_dir={out}", "trainer.resume=never",
             f"trainer.args.max_steps={opts.steps}",
             f"trainer.args.per_device_train_batch_size={batch}",

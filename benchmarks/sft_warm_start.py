@@ -30,7 +30,8 @@ def warm_start(steps: int, holdout: int, data_dir: str, model: str = "smollm2",
 
     with tempfile.TemporaryDirectory() as out:
         cfg = compose([
-            "trainer=sft", f"policy.model={model}", "cache=memory", f"data_dir={data_dir}",
+            "world=booking", "trainer=sft", f"policy.model={model}", "cache=memory",
+            f"data_dir={data_dir}",
             f"trainer.output_dir={out}", "trainer.resume=never", f"trainer.data.holdout={holdout}",
             f"trainer.args.max_steps={steps}", f"trainer.args.save_steps={steps + 1}",
         ])

@@ -37,7 +37,7 @@ def test_smollm2_before_and_after_sft_warm_start(
 ) -> None:
     from orchestrl.plugins.training.sft import train_sft
 
-    common = [f"data_dir={booking_dir}", "cache=memory", "policy=transformers",
+    common = ["world=booking", f"data_dir={booking_dir}", "cache=memory", "policy=transformers",
               "policy.max_new_tokens=160", f"benchmark.limit={SUBSET}",
               "benchmark.max_model_turns=6", "benchmark.response_chars=512",
               "benchmark.tool_description_chars=0", "benchmark.progress=false",

@@ -22,7 +22,7 @@ pytestmark = [
 
 
 def test_sft_warm_start_makes_smollm2_emit_parseable_calls(compose_config, tmp_path, booking_dir):
-    cfg = compose_config("trainer=sft", "policy.model=smollm2", "cache=memory",
+    cfg = compose_config("world=booking", "trainer=sft", "policy.model=smollm2", "cache=memory",
                          f"data_dir={booking_dir}", f"trainer.output_dir={tmp_path}",
                          "trainer.data.holdout=6", "trainer.args.max_steps=30",
                          "trainer.args.save_steps=1000")
