@@ -8,6 +8,7 @@ the speed-up ratio and whether the two produced the same calls.
 
     python benchmarks/policy_prefix_cache.py                    # SmolLM2-135M, 2 entries
     python benchmarks/policy_prefix_cache.py --model tiny       # random tiny model, seconds
+    python benchmarks/policy_prefix_cache.py --base-adapter <sft>/final --adapter <grpo>/final
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def main() -> None:
     parser.add_argument("--steps-per-turn", type=int, default=4)
     parser.add_argument("--max-new-tokens", type=int, default=128)
     parser.add_argument("--description-chars", type=int, default=0)
+    parser.add_argument("--adapter", default=None, help="a LoRA adapter (e.g. a run's GRPO)")
+    parser.add_argument("--base-adapter", action="append", default=[],
+                        help="adapters merged first (e.g. the run's SFT), in order")
     opts = parser.parse_args()
 
     from orchestrl.plugins.benchmarks.bfcl import BfclBenchmark
@@ -35,6 +39,7 @@ def main() -> None:
     calls = {}
     for label, reuse in (("no prefix cache", False), ("prefix cache", True)):
         policy = TransformersPolicy(model=opts.model, max_new_tokens=opts.max_new_tokens,
+                                    adapter=opts.adapter, base_adapters=opts.base_adapter,
                                     prefix_cache=reuse)
         benchmark = BfclBenchmark(split="eval", subset=opts.entries, progress=False,
                                   max_steps_per_turn=opts.steps_per_turn, response_chars=512,
