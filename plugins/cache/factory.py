@@ -8,6 +8,7 @@ from omegaconf import DictConfig
 
 from orchestrl.build import build
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.cache.lru import DEFAULT_MAX_BYTES
 from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.env.schema import load_schemas
 
@@ -18,14 +19,21 @@ def open_cache(cfg: DictConfig) -> ResponseCache:
     The Booking world's schemas are required: keys are normalised by declared types, so a cache
     written with schemas must be read with the same ones. The BFCL world (``world.name=bfcl``)
     keys calls by their exact JSON and a state digest, so its cache has no schemas and needs no
-    data directory.
+    data directory. ``response_cache.decoded_bytes`` bounds the LRU of decoded entries.
     """
     if cfg.get("cache") is None:
         raise ConfigError("the config chooses no cache backend; add cache=diskcache")
+    raw = (cfg.get("response_cache") or {}).get("decoded_bytes", DEFAULT_MAX_BYTES)
+    try:
+        decoded = int(raw)
+    except (TypeError, ValueError):
+        decoded = -1
+    if decoded < 0 or isinstance(raw, bool):
+        raise ConfigError(f"response_cache.decoded_bytes must be an integer >= 0, got {raw!r}")
     if str((cfg.get("world") or {}).get("name", "booking")) == "bfcl":
-        return ResponseCache(build(cfg.cache))
+        return ResponseCache(build(cfg.cache), decoded_bytes=decoded)
     data_dir = Path(str(cfg.data_dir))
     if not (data_dir / "tools.jsonl").is_file():
         raise ConfigError(f"data_dir '{data_dir}' has no tools.jsonl; the cache keys need the "
                           "tool schemas (set data_dir= or ORCHESTRL_DATA_DIR)")
-    return ResponseCache(build(cfg.cache), load_schemas(data_dir))
+    return ResponseCache(build(cfg.cache), load_schemas(data_dir), decoded_bytes=decoded)
