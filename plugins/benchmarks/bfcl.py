@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -296,13 +297,10 @@ def matched_calls(task: Task, model_turns: list[list[list[ToolCall]]]) -> int:
 
     matched = 0
     for turn, steps in enumerate(model_turns):
-        made: dict[str, int] = {}
-        for call in (c for step in steps for c in step):
-            text = exact_json([call.name, call.arguments])
-            made[text] = made.get(text, 0) + 1
+        made = Counter(exact_json([c.name, c.arguments]) for step in steps for c in step)
         for step in task.steps:
             text = exact_json([step.function, dict(step.arguments)])
-            if (step.turn or 0) == turn and made.get(text, 0) > 0:
+            if (step.turn or 0) == turn and made[text] > 0:
                 made[text] -= 1
                 matched += 1
     return matched

@@ -11,6 +11,7 @@ from orchestrl.errors import ConfigError
 from orchestrl.plugins.cache.lru import DEFAULT_MAX_BYTES
 from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.env.schema import load_schemas
+from orchestrl.plugins.worlds import is_bfcl
 
 
 def open_cache(cfg: DictConfig) -> ResponseCache:
@@ -23,14 +24,10 @@ def open_cache(cfg: DictConfig) -> ResponseCache:
     """
     if cfg.get("cache") is None:
         raise ConfigError("the config chooses no cache backend; add cache=diskcache")
-    raw = (cfg.get("response_cache") or {}).get("decoded_bytes", DEFAULT_MAX_BYTES)
-    try:
-        decoded = int(raw)
-    except (TypeError, ValueError):
-        decoded = -1
-    if decoded < 0 or isinstance(raw, bool):
-        raise ConfigError(f"response_cache.decoded_bytes must be an integer >= 0, got {raw!r}")
-    if str((cfg.get("world") or {}).get("name", "booking")) == "bfcl":
+    decoded = (cfg.get("response_cache") or {}).get("decoded_bytes", DEFAULT_MAX_BYTES)
+    if isinstance(decoded, bool) or not isinstance(decoded, int) or decoded < 0:
+        raise ConfigError(f"response_cache.decoded_bytes must be an integer >= 0, got {decoded!r}")
+    if is_bfcl(cfg):
         return ResponseCache(build(cfg.cache), decoded_bytes=decoded)
     data_dir = Path(str(cfg.data_dir))
     if not (data_dir / "tools.jsonl").is_file():

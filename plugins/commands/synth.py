@@ -28,6 +28,7 @@ from omegaconf import DictConfig
 from orchestrl import hookimpl
 from orchestrl.commands import CommandTable, hydra_command
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.worlds import is_bfcl
 
 
 def run_dir() -> Path:
@@ -60,7 +61,7 @@ def synth(cfg: DictConfig, out: Path | None = None) -> dict:
     if n < 1:
         raise ConfigError(f"synth.n must be at least 1, got {n}")
     out = out if out is not None else run_dir()
-    if str((cfg.get("world") or {}).get("name", "booking")) == "bfcl":
+    if is_bfcl(cfg):
         return _synth_bfcl(cfg, n, out / str(options.get("output", "tasks.jsonl")))
     cache = open_cache(cfg)
     if len(cache) == 0:

@@ -19,7 +19,8 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 
 from orchestrl.plugins.pipeline.artifacts import ArtifactStore, StageResult, hash_files
-from orchestrl.plugins.pipeline.stages import eval_stage, synth_stage, train_stage, world_name
+from orchestrl.plugins.pipeline.stages import eval_stage, synth_stage, train_stage
+from orchestrl.plugins.worlds import world_name
 
 STAGES = ("synth", "sft", "grpo", "eval")
 

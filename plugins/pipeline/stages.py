@@ -22,27 +22,13 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from orchestrl.errors import ConfigError
-
-
-def world_name(cfg: DictConfig) -> str:
-    """``booking`` or ``bfcl`` (``world.name``)."""
-    name = str((cfg.get("world") or {}).get("name", "booking"))
-    if name not in ("booking", "bfcl"):
-        raise ConfigError(f"unknown world '{name}'; available: bfcl, booking")
-    return name
-
 
 def synth_stage(cfg: DictConfig, work: Path) -> dict[str, Any]:
     """Write ``tasks.jsonl`` (and the sampler's summary) into ``work``."""
     from orchestrl.plugins.commands.synth import synth
 
-    world_name(cfg)
-    node = (cfg.get("world") or {}).get("sampler")
-    options = OmegaConf.to_container(node, resolve=True) if node is not None else {}
-    assert isinstance(options, dict)
     summary = synth(_with(cfg, {"synth.output": "tasks.jsonl", "synth.overlap_with": None,
-                                **{f"sampler.{k}": v for k, v in options.items()}}), work)
+                                **_world_options(cfg, "sampler", "sampler")}), work)
     return {"tasks": _count_lines(work / "tasks.jsonl"), "valid": summary.get("valid"),
             "attempts": summary.get("attempts")}
 
@@ -74,13 +60,10 @@ def eval_stage(cfg: DictConfig, work: Path, adapters: list[Path]) -> dict[str, A
     from orchestrl.build import build
     from orchestrl.plugins.cache.factory import open_cache
 
-    world = cfg.get("world") or {}
-    limits = OmegaConf.to_container(world.get("eval") or {}, resolve=True) or {}
-    decoding = OmegaConf.to_container(world.get("eval_policy") or {}, resolve=True) or {}
     stage_cfg = _with(cfg, {"policy.adapter": str(adapters[-1]) if adapters else None,
                             "policy.base_adapters": [str(a) for a in adapters[:-1]],
-                            **{f"benchmark.{k}": v for k, v in limits.items()},
-                            **{f"policy.{k}": v for k, v in decoding.items()}})
+                            **_world_options(cfg, "eval", "benchmark"),
+                            **_world_options(cfg, "eval_policy", "policy")})
     cache = open_cache(stage_cfg)
     try:
         policy = build(stage_cfg.policy)
@@ -91,6 +74,16 @@ def eval_stage(cfg: DictConfig, work: Path, adapters: list[Path]) -> dict[str, A
     clean = {k: (None if v != v else float(v)) for k, v in metrics.items()}  # NaN -> None
     (work / "summary.json").write_text(json.dumps({"metrics": clean}, indent=2) + "\n", "utf-8")
     return {"metrics": clean}
+
+
+def _world_options(cfg: DictConfig, node: str, target: str) -> dict[str, Any]:
+    """``world.<node>``'s options as dotted overrides of ``<target>`` (none when unset)."""
+    options = (cfg.get("world") or {}).get(node)
+    if options is None:
+        return {}
+    plain = OmegaConf.to_container(options, resolve=True)
+    assert isinstance(plain, dict)
+    return {f"{target}.{key}": value for key, value in plain.items()}
 
 
 def _with(cfg: DictConfig, updates: dict[str, Any]) -> DictConfig:

@@ -124,7 +124,7 @@ class ConstrainedSampler(SynthesisSampler):
         self._opaque_memo: dict[int, tuple[tuple[str, str], ...]] = {}
         self._admitted: dict[tuple[str, frozenset[str]], list[int]] = {}
         self._search_memo: dict[str, TemplateSearch] | None = None
-        self._shapes: dict[int, tuple[Any, TaskShape]] = {}  # id(template) -> its task shape
+        self._shapes: dict[str, TaskShape] = {}  # template id -> its task shape
         self._pools: dict[tuple, list[str]] = {}  # distractor pools by gold functions
         self.chosen = [t for t in self.templates if self.filters.accepts(t, self.function_domains)]
         if not self.chosen:
@@ -222,12 +222,11 @@ class ConstrainedSampler(SynthesisSampler):
         tools = offered_tools(template.functions, self.tools, self.function_domains, rng,
                               distractors=self.distractors,
                               distractor_domain=self.distractor_domain, pools=self._pools)
-        found = self._shapes.get(id(template))
-        if found is None or found[0] is not template:
-            found = (template, task_shape(template, self.function_domains))
-            self._shapes[id(template)] = found
+        shape = self._shapes.get(template.id)
+        if shape is None:
+            shape = self._shapes[template.id] = task_shape(template, self.function_domains)
         return build_task(template, calls, tools=tools, function_domains=self.function_domains,
-                          metadata={"sampler": self.name}, shape=found[1])
+                          metadata={"sampler": self.name}, shape=shape)
 
 
 @hookimpl

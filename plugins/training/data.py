@@ -24,6 +24,7 @@ from omegaconf import DictConfig
 from orchestrl.api import Task, ToolEnvironment
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.rollout.engine import RolloutLimits
+from orchestrl.plugins.worlds import is_bfcl
 
 
 @dataclass
@@ -43,7 +44,7 @@ def load_split(cfg: DictConfig) -> TaskSplit:
 
         source = Path(str(data.tasks_file))
         tasks = read_tasks(source)
-    elif _is_bfcl(cfg):
+    elif is_bfcl(cfg):
         from orchestrl.build import build
 
         source = Path("bfcl-eval")
@@ -74,10 +75,9 @@ def load_split(cfg: DictConfig) -> TaskSplit:
 def data_files(cfg: DictConfig, split: TaskSplit) -> list[Path]:
     """The files a training run read, for its run record: the task source, plus the Booking
     world's tool schemas (the BFCL world's schemas ship inside ``bfcl-eval``)."""
-    files = [split.source] if split.source.is_file() else []  # not a file: drawn from bfcl-eval
-    if not _is_bfcl(cfg):
-        files.append(Path(str(cfg.data_dir)) / "tools.jsonl")
-    return files
+    if not is_bfcl(cfg):
+        return [split.source, Path(str(cfg.data_dir)) / "tools.jsonl"]
+    return [split.source] if cfg.trainer.data.get("tasks_file") else []  # else: the package's
 
 
 def env_factory(cfg: DictConfig) -> Callable[[], ToolEnvironment]:
@@ -91,7 +91,7 @@ def env_factory(cfg: DictConfig) -> Callable[[], ToolEnvironment]:
     from orchestrl.plugins.env.environment import build_environment
 
     cache = open_cache(cfg)
-    if _is_bfcl(cfg):
+    if is_bfcl(cfg):
         from orchestrl.plugins.bfcl.environment import BfclEnvironment, bfcl_cache
 
         shared = bfcl_cache(cache)
@@ -110,7 +110,7 @@ def rollout_limits(cfg: DictConfig) -> RolloutLimits:
     and the BFCL world's system turn to the one its benchmark evaluates with, so training and
     evaluation prompts agree."""
     node: dict[str, Any] = dict(cfg.trainer.get("rollout") or {})
-    if _is_bfcl(cfg) and "system_prompt" not in node:
+    if is_bfcl(cfg) and "system_prompt" not in node:
         from orchestrl.plugins.benchmarks.bfcl import SYSTEM_PROMPT
 
         node["system_prompt"] = SYSTEM_PROMPT

@@ -7,24 +7,12 @@ import json
 import pytest
 
 from orchestrl.api import ErrorKind, GoldStep, Task
-from orchestrl.plugins.cache.importers import import_booking_dir
-from orchestrl.plugins.cache.memory_backend import MemoryBackend
-from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.env.environment import CachedEnvironment, _flat_json_bound
-from orchestrl.plugins.env.schema import load_schemas
 
 EDGE_VALUES = ["", "plain", 'quote " and \\ backslash', "tab\tnew\nline\x00\x1f", "Zürich",
                "東京", "emoji 😀😀", "\ud800 lone", 0, -1, 7, 2**63, -(2**200), 10**40, 0.0, -0.0,
                1e-308, -1.7976931348623157e308, 0.1 + 0.2, float("inf"), float("-inf"),
                float("nan"), True, False, None]
-
-
-@pytest.fixture(scope="module")
-def seeded(booking_dir):
-    schemas = load_schemas(booking_dir)
-    cache = ResponseCache(MemoryBackend(), schemas)
-    import_booking_dir(cache, booking_dir)
-    return schemas, cache
 
 
 def test_the_bound_is_never_below_the_json_length(seeded):

@@ -14,19 +14,10 @@ import pytest
 from orchestrl.api import ErrorKind, ToolEnvironment
 from orchestrl.errors import CacheMissError
 from orchestrl.plugins.booking.data import load_tasks
-from orchestrl.plugins.cache.importers import import_booking_dir
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.env.environment import CachedEnvironment
 from orchestrl.plugins.env.schema import load_schemas
-
-
-@pytest.fixture(scope="module")
-def seeded(booking_dir):
-    schemas = load_schemas(booking_dir)
-    cache = ResponseCache(MemoryBackend(), schemas)
-    import_booking_dir(cache, booking_dir)
-    return schemas, cache
 
 
 def same(a, b) -> bool:
