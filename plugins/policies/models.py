@@ -127,8 +127,24 @@ def load_tokenizer(name: str) -> Any:
     return tokenizer
 
 
+UPSTREAM_DEPRECATIONS = (r"`is_gradient_checkpointing` is deprecated",)
+"""Deprecation warnings raised inside our dependencies, not by our calls: peft 0.21 and trl 1.16
+read transformers 5's deprecated ``is_gradient_checkpointing`` alias (orchestrl calls
+``is_activation_checkpointing``). Silenced for the process once a model loads; tests name them."""
+
+
+def silence_upstream_deprecations() -> None:
+    """Ignore :data:`UPSTREAM_DEPRECATIONS` (FutureWarning) for the rest of the process."""
+    import warnings
+
+    for message in UPSTREAM_DEPRECATIONS:
+        warnings.filterwarnings("ignore", message=message, category=FutureWarning)
+
+
 def load_model(name: str, *, dtype: str = "float32", device: str = "cpu") -> Any:
-    """The causal LM ``name`` (``smollm2``, a directory or a hub id), in eval mode on ``device``."""
+    """The causal LM ``name`` (``smollm2``, a directory or a hub id), in eval mode on ``device``.
+
+    Loading a model silences :data:`UPSTREAM_DEPRECATIONS`."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -136,6 +152,7 @@ def load_model(name: str, *, dtype: str = "float32", device: str = "cpu") -> Any
         torch_dtype = getattr(torch, dtype)
     except AttributeError:
         raise ConfigError(f"unknown dtype '{dtype}'") from None
+    silence_upstream_deprecations()
     try:
         model = AutoModelForCausalLM.from_pretrained(resolve_model(name), dtype=torch_dtype)
     except OSError as exc:

@@ -119,3 +119,17 @@ def test_smollm2_converts_to_plain_safetensors_once():
     assert smollm2_dir() == directory
     model = load_model("smollm2")
     assert model.num_parameters() > 100_000_000
+
+
+def test_only_the_named_upstream_deprecation_is_silenced() -> None:
+    import warnings
+
+    from orchestrl.plugins.policies.models import silence_upstream_deprecations
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        silence_upstream_deprecations()
+        warnings.warn("`is_gradient_checkpointing` is deprecated and will be removed in v6.",
+                      FutureWarning, stacklevel=1)
+        with pytest.raises(FutureWarning, match="past_key_values"):
+            warnings.warn("`past_key_values` is deprecated", FutureWarning, stacklevel=1)
