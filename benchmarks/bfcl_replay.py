@@ -17,9 +17,9 @@ import tempfile
 import time
 
 from orchestrl.api import Task, ToolResult
+from orchestrl.plugins.bfcl.entries import CATEGORIES, load_entries
 from orchestrl.plugins.bfcl.environment import BfclEnvironment
 from orchestrl.plugins.bfcl.tasks import entry_to_task
-from orchestrl.plugins.bfcl.world import CATEGORIES, load_entries
 from orchestrl.plugins.cache.diskcache_backend import DiskCacheBackend
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import ResponseCache

@@ -45,7 +45,7 @@ from orchestrl.plugins.cache.importers import import_booking_dir
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.perturb import perturbation_base, perturbed_recording
 from orchestrl.plugins.cache.response_cache import Recording, ResponseCache
-from orchestrl.plugins.env.schema import load_schemas
+from orchestrl.plugins.tools.schema import load_schemas
 
 BATCH = 5000
 

@@ -21,8 +21,8 @@ from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.cfb.loaders import load_items
 from orchestrl.plugins.cfb.observations import GoldObservations
 from orchestrl.plugins.cfb.protocol import run_item
-from orchestrl.plugins.env.schema import load_schemas
 from orchestrl.plugins.policies.scripted import ScriptedPolicy
+from orchestrl.plugins.tools.schema import load_schemas
 
 
 def best_of(repeat: int, fn) -> float:

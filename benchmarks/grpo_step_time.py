@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default="../shared/data/booking")
     opts = parser.parse_args()
 
-    from orchestrl.plugins.training import grpo, trl_env
+    from orchestrl.plugins.training import grpo, parts, trl_env
 
     timers: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
@@ -58,7 +58,7 @@ def main() -> None:
         finally:
             timers["env"] += time.perf_counter() - start
 
-    original_wrap = grpo.with_merged_calls
+    original_wrap = parts.with_merged_calls
 
     def timed_wrap(function):  # type: ignore[no-untyped-def]
         inner = original_wrap(function)
@@ -75,7 +75,7 @@ def main() -> None:
 
     trl_env.EpisodeEnvironment._call = timed_call
     trl_env.EpisodeEnvironment.reset = timed_reset
-    grpo.with_merged_calls = timed_wrap
+    parts.with_merged_calls = timed_wrap
 
     batch = opts.prompts * opts.generations
     with tempfile.TemporaryDirectory() as out:
@@ -96,7 +96,7 @@ def main() -> None:
 
     trl_env.EpisodeEnvironment._call = original_call  # the baseline is timed as a whole
     trl_env.EpisodeEnvironment.reset = original_reset
-    grpo.with_merged_calls = original_wrap
+    parts.with_merged_calls = original_wrap
     baseline = gold_baseline(cfg, batch)
     step = total / max(1, summary["steps"])
     measured = in_run.get("env", 0.0) + in_run.get("reward", 0.0)
@@ -119,9 +119,9 @@ def gold_baseline(cfg, batch: int) -> float:  # type: ignore[no-untyped-def]
     from orchestrl.plugins.rewards.combined import CombinedReward
     from orchestrl.plugins.rewards.task_codec import task_to_json
     from orchestrl.plugins.rewards.trl_adapter import trl_reward_functions
-    from orchestrl.plugins.rollout.engine import rollout
+    from orchestrl.plugins.rollout.driver import rollout
     from orchestrl.plugins.training import data
-    from orchestrl.plugins.training.grpo import with_merged_calls
+    from orchestrl.plugins.training.parts import with_merged_calls
     from orchestrl.plugins.training.trl_env import environment_factories, toolset_name
 
     split = data.load_split(cfg)

@@ -33,11 +33,11 @@ from typing import Any
 from orchestrl.plugins.cache.importers import import_booking_dir
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import CacheEntry, Recording, ResponseCache
-from orchestrl.plugins.env.schema import load_schemas
 from orchestrl.plugins.samplers.constrained import ConstrainedSampler
 from orchestrl.plugins.samplers.unconstrained import UnconstrainedSampler
 from orchestrl.plugins.synthesis.mining import leaves
 from orchestrl.plugins.synthesis.values import WEAK, canonical, strength
+from orchestrl.plugins.tools.schema import load_schemas
 
 BATCH = 5000
 

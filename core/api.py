@@ -1,6 +1,6 @@
 """Abstract component types and the data types they exchange.
 
-orchestrl has five kinds of component. Each kind is an abstract base class here; a plugin
+orchestrl has six kinds of component. Each kind is an abstract base class here; a plugin
 registers subclasses through ``orchestrl_register_<kind>(registry)`` (see
 :mod:`orchestrl.hookspecs`), and Hydra builds the configured ones.
 
@@ -15,13 +15,20 @@ and results can be written to JSONL and read back without pickle.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 JSON = Any
 """A JSON-compatible value: dict, list, str, int, float, bool or None."""
+
+RESPONSE_CHARS = 8_192
+"""The longest tool response a model reads, in characters (the paper's cut); the default of
+every response budget (environment, rollouts, benchmarks)."""
 
 
 # --------------------------------------------------------------------------- data types
@@ -267,3 +274,66 @@ class Benchmark(abc.ABC):
     @abc.abstractmethod
     def evaluate(self, policy: Policy, *, output_dir: Path) -> dict[str, float]:
         """Run the benchmark; return the headline metrics by name."""
+
+
+class World(abc.ABC):
+    """A family of tasks and the tools that solve them (verifiers' ``Environment``): what
+    differs between the Booking.com world and BFCL, in one object.
+
+    A world knows its tools (the schemas the response cache is keyed by), its task source for
+    training, its environment factory, its system prompt and how ``orchestrl synth`` draws its
+    tasks. Its default sampler and benchmark and its CPU budget of ``orchestrl run`` are the
+    world's YAML config (``conf/world/<name>.yaml``), which also fills the constructor options
+    below. Nothing outside a world asks which world it is in: callers use these methods.
+
+    Methods receive the whole composed config (``cfg``) for the shared nodes they read
+    (``data_dir``, ``sampler``, ``cache``, ``env``, ``trainer.data``, ``synth``, ``seed``).
+    Constructor options (the ``world`` node): ``sampler``, ``eval`` and ``eval_policy`` are
+    options merged onto the sampler, benchmark and policy nodes of ``orchestrl run``'s stages.
+    """
+
+    name: ClassVar[str] = ""
+    """The registered name (``booking``, ``bfcl``), set by each world class."""
+
+    system_prompt: ClassVar[str | None] = None
+    """The system turn of training rollouts; None keeps the rollout's default."""
+
+    def __init__(
+        self,
+        sampler: dict[str, Any] | None = None,
+        eval: dict[str, Any] | None = None,
+        eval_policy: dict[str, Any] | None = None,
+    ) -> None:
+        self.options: dict[str, dict[str, Any]] = {
+            "sampler": dict(sampler or {}),
+            "eval": dict(eval or {}),
+            "eval_policy": dict(eval_policy or {}),
+        }
+
+    @abc.abstractmethod
+    def tool_schemas(self, cfg: DictConfig) -> Mapping[str, Any] | None:
+        """Schemas that key the response cache (by declared types), or None when calls are
+        keyed by their exact JSON. Raises ConfigError when the world's data is missing."""
+
+    @abc.abstractmethod
+    def training_tasks(self, cfg: DictConfig) -> tuple[list[Task], Path | None]:
+        """Tasks to train on when ``trainer.data.tasks_file`` is unset, and the file they came
+        from (None when they are generated)."""
+
+    @abc.abstractmethod
+    def env_factory(self, cfg: DictConfig, cache: Any) -> Callable[[], ToolEnvironment]:
+        """A factory of fresh environments sharing ``cache`` (a ``ResponseCache``)."""
+
+    @abc.abstractmethod
+    def synthesize(self, cfg: DictConfig, n: int, out: Path) -> dict[str, Any]:
+        """Draw ``n`` tasks with ``cfg.sampler`` for ``cfg.seed``, write them to
+        ``out / synth.output`` with ``summary.json`` beside them; return the summary."""
+
+    @abc.abstractmethod
+    def data_version(self, cfg: DictConfig) -> str:
+        """A string that changes whenever the world's data changes: ``orchestrl run`` hashes
+        it into the keys of the stages that read the data."""
+
+    def data_files(self, cfg: DictConfig) -> list[Path]:
+        """Data files (beyond a tasks file) a training run reads, for its run record."""
+        return []

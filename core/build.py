@@ -12,7 +12,7 @@ from typing import Any
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from orchestrl.api import RewardTerm
+from orchestrl.api import RewardTerm, World
 from orchestrl.errors import ConfigError
 
 
@@ -56,3 +56,19 @@ def build_reward_terms(reward: DictConfig) -> dict[str, tuple[RewardTerm, float]
     if not terms:
         raise ConfigError("the reward config has no terms")
     return terms
+
+
+def build_world(cfg: DictConfig) -> World:
+    """The world the composed config chooses (its ``world`` node).
+
+    ``world=<name>`` selects the world's YAML config, whose typed ``world`` node names the
+    registered :class:`~orchestrl.api.World`; a config without one is a ConfigError. Worlds
+    read nothing when built, so this is cheap to call wherever the world is needed.
+    """
+    node = cfg.get("world")
+    if node is None or "_target_" not in node:
+        raise ConfigError("the config chooses no world; add world=booking or world=bfcl")
+    world = build(node)
+    if not isinstance(world, World):
+        raise ConfigError(f"world node '{node._target_}' is not a World")
+    return world

@@ -33,3 +33,9 @@ class DataError(OrchestrlError):
 
 class CacheMissError(OrchestrlError):
     """A lookup missed under the ``strict`` miss policy."""
+
+
+class ContextBudgetExceeded(OrchestrlError):
+    """A policy's context cannot hold the conversation (its prompt fills the context window or
+    a token count is over a limit). The rollout driver ends the episode with ``token_budget``;
+    any other caller of a policy handles it as a budget stop, not as a failure."""

@@ -68,6 +68,17 @@ def orchestrl_register_benchmark(registry: Registry) -> None:
 
 
 @hookspec
+def orchestrl_register_world(registry: Registry) -> None:
+    """Register worlds (subclasses of :class:`orchestrl.api.World`).
+
+    Called once per plugin when the host loads. Each name becomes a choice of the
+    ``world_schema`` config group: the typed ``world`` node that a world's YAML config
+    (``conf/world/<name>.yaml``, a choice of the ``world`` group) extends. Must not read data:
+    construction happens later, from config.
+    """
+
+
+@hookspec
 def orchestrl_register_commands(commands: CommandTable) -> None:
     """Add subcommands to the ``orchestrl`` CLI.
 

@@ -55,14 +55,16 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orchestrl.plugins.rewards.efficiency",
     "orchestrl.plugins.rewards.paper_atomic",
     "orchestrl.plugins.rewards.paper_orchestration",
-    "orchestrl.plugins.bfcl.gold_policy",
+    "orchestrl.plugins.policies.bfcl_gold",
     "orchestrl.plugins.benchmarks.bfcl",
-    "orchestrl.plugins.bfcl.sampler",
+    "orchestrl.plugins.samplers.bfcl",
     "orchestrl.plugins.benchmarks.complexfuncbench",
     "orchestrl.plugins.commands.eval",
     "orchestrl.plugins.samplers.constrained",
     "orchestrl.plugins.samplers.unconstrained",
     "orchestrl.plugins.commands.synth",
+    "orchestrl.plugins.worlds.booking",
+    "orchestrl.plugins.worlds.bfcl",
 )
 """Module paths of the built-in plugins, registered in this order."""
 

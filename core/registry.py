@@ -1,26 +1,30 @@
 """Typed registries: where plugins put their components, one registry per kind.
 
 A plugin's registration hook receives the registry of one kind and calls
-``registry.add(name, cls, config=ConfigDataclass)``. The registry
+``registry.add(name, cls)``. The registry
 
 * checks that ``cls`` subclasses the kind's abstract type,
 * rejects a second component of the same name, naming both plugins,
-* stores the config dataclass (with a ``_target_`` pointing at ``cls``) in Hydra's
-  ConfigStore under the kind's config group, so that ``group=name`` selects it and a typo or
-  a wrong type in an override fails when the command line is parsed.
+* derives the component's config dataclass from the constructor's signature
+  (:func:`orchestrl.signature.signature_config`: one field per keyword parameter, typed by its
+  annotation, its default from the signature), so no default is written twice,
+* stores that dataclass (with a ``_target_`` pointing at ``cls``) in Hydra's ConfigStore under
+  the kind's config group, so that ``group=name`` selects it and a typo or a wrong type in an
+  override fails when the command line is parsed.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
-from orchestrl.api import Benchmark, CacheBackend, Policy, RewardTerm, Sampler
+from orchestrl.api import Benchmark, CacheBackend, Policy, RewardTerm, Sampler, World
 from orchestrl.errors import PluginError, UnknownComponentError
+from orchestrl.signature import signature_config
 
 
 @dataclass
@@ -32,22 +36,26 @@ class RewardTermConfig:
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind of component: its abstract type and the Hydra config group that selects it."""
+    """A kind of component: its abstract type, the Hydra config group that selects it, the base
+    of its config dataclasses, and the runtime dependencies passed at build time (never config
+    fields)."""
 
     name: str
     base: type
     group: str
     config_base: type | None = None
+    runtime: frozenset[str] = frozenset()
 
 
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
         Kind("cache_backend", CacheBackend, "cache"),
-        Kind("sampler", Sampler, "sampler"),
+        Kind("sampler", Sampler, "sampler", runtime=frozenset({"cache", "env"})),
         Kind("reward_term", RewardTerm, "reward_term", RewardTermConfig),
         Kind("policy", Policy, "policy"),
-        Kind("benchmark", Benchmark, "benchmark"),
+        Kind("benchmark", Benchmark, "benchmark", runtime=frozenset({"cache", "reward"})),
+        Kind("world", World, "world_schema"),
     )
 }
 
@@ -76,8 +84,21 @@ class Registry:
         self._config_store = config_store
         self.current_plugin = "<unknown>"
 
-    def add(self, name: str, cls: type, *, config: type | None = None) -> None:
-        """Register ``cls`` as ``name``; its config dataclass fields are its constructor kwargs."""
+    def add(
+        self,
+        name: str,
+        cls: type,
+        *,
+        config: type | None = None,
+        bind: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Register ``cls`` as ``name``.
+
+        Its config is derived from the constructor's signature; ``bind`` gives parameters
+        config-time values (e.g. ``{"data_dir": "${data_dir}"}``). An explicit ``config``
+        dataclass (fields = constructor kwargs) is still accepted for components whose
+        signature cannot describe them.
+        """
         kind = self.kind
         if not isinstance(name, str) or not name.isidentifier():
             raise PluginError(
@@ -89,7 +110,19 @@ class Registry:
                 f"plugin '{self.current_plugin}' registered {kind.name} '{name}' as {cls!r}, "
                 f"which is not a subclass of {kind.base.__name__}"
             )
-        config = config if config is not None else _empty_config(cls)
+        if config is None:
+            try:
+                config = signature_config(
+                    cls, base=kind.config_base, exclude=kind.runtime, bind=bind
+                )
+            except TypeError as exc:
+                raise PluginError(
+                    f"plugin '{self.current_plugin}' registered {kind.name} '{name}': {exc}"
+                ) from None
+        elif bind:
+            raise PluginError(
+                f"plugin '{self.current_plugin}' gave {kind.name} '{name}' both a config and bind"
+            )
         if not dataclasses.is_dataclass(config) or not isinstance(config, type):
             raise PluginError(
                 f"plugin '{self.current_plugin}' gave {kind.name} '{name}' a config that is "
@@ -142,10 +175,6 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._components)
-
-
-def _empty_config(cls: type) -> type:
-    return dataclasses.make_dataclass(f"{cls.__name__}Config", [])
 
 
 def _with_target(config: type, target: str) -> Any:

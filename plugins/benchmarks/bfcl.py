@@ -28,13 +28,15 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from orchestrl import hookimpl
-from orchestrl.api import Benchmark, Policy, Task, ToolCall, Trajectory
-from orchestrl.errors import ConfigError, OrchestrlError
+from orchestrl.api import RESPONSE_CHARS, Benchmark, Policy, Task, ToolCall, Trajectory
+from orchestrl.errors import ConfigError
+from orchestrl.plugins.bfcl.prompt import SYSTEM_PROMPT
+from orchestrl.plugins.rollout.driver import Rules
+from orchestrl.plugins.rollout.engine import Episode
 from orchestrl.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -43,50 +45,6 @@ ADDITIONAL_FUNCTION_PROMPT = (
     "I have updated some more functions you can choose from. What about now?"
 )
 """BFCL's user message of a ``miss_func`` hold-out turn."""
-
-SYSTEM_PROMPT = (
-    "You are an expert in composing functions. You are given a question and a set of possible "
-    "functions. Based on the question, you will need to make one or more function/tool calls "
-    "to achieve the purpose. If none of the functions can be used, point it out. If the given "
-    "question lacks the parameters required by the function, also point it out.\n\n"
-    "At each turn, you should try your best to complete the tasks requested by the user within "
-    "the current turn. Continue to output functions to call until you have fulfilled the "
-    "user's request to the best of your ability. Once you have no more functions to call, the "
-    "system will consider the current turn complete and proceed to the next turn or task."
-)
-"""BFCL's multi-turn instructions (its default prompt without the tool-call format, which the
-policy's chat template supplies)."""
-
-
-@dataclass
-class BfclBenchmarkConfig:
-    """Which entries to run and the limits of each episode."""
-
-    categories: list[str] = field(default_factory=lambda: ["multi_turn_base"])
-    """Any of multi_turn_base, multi_turn_miss_func, multi_turn_miss_param,
-    multi_turn_long_context."""
-    split: str = "all"
-    """all | eval | train: scenarios of the documented split (orchestrl.plugins.bfcl.split)."""
-    subset: int = 0
-    """Run the first ``subset`` selected entries of each category (0: all)."""
-    ids: list[str] = field(default_factory=list)
-    """Run only these entry ids (empty: no filter)."""
-    max_steps_per_turn: int = 20
-    """BFCL's MAXIMUM_STEP_LIMIT: assistant steps per user turn before force-termination."""
-    max_calls_per_step: int = 64
-    token_budget: int = 65_536
-    """Tokens the policy may generate over one entry."""
-    response_chars: int = 8_192
-    tool_description_chars: int | None = None
-    """Compact the tool descriptions to this many characters (0: names, types and enums only;
-    None: BFCL's full docs). Set it as in training (``trainer.rollout.tool_description_chars``)
-    so the evaluated model sees the prompts it was trained on."""
-    system_prompt: str = SYSTEM_PROMPT
-    """System turn ("" for none)."""
-    reward_preset: str = "graduated"
-    """Reward preset (conf/reward) scoring each trajectory when the run loop passes no
-    ``reward``; "" for none."""
-    progress: bool = True
 
 
 class BfclBenchmark(Benchmark):
@@ -103,7 +61,7 @@ class BfclBenchmark(Benchmark):
         max_steps_per_turn: int = 20,
         max_calls_per_step: int = 64,
         token_budget: int = 65_536,
-        response_chars: int = 8_192,
+        response_chars: int = RESPONSE_CHARS,
         tool_description_chars: int | None = None,
         system_prompt: str = SYSTEM_PROMPT,
         reward_preset: str = "graduated",
@@ -111,8 +69,23 @@ class BfclBenchmark(Benchmark):
         reward: Any = None,
         cache: Any = None,
     ) -> None:
+        """Options (the config node ``benchmark=bfcl`` is derived from this signature):
+
+        ``categories``: any of multi_turn_base, multi_turn_miss_func, multi_turn_miss_param,
+        multi_turn_long_context (default multi_turn_base). ``split``: all | eval | train, the
+        scenarios of the documented split (:mod:`orchestrl.plugins.bfcl.split`). ``subset``: the
+        first ``subset`` selected entries of each category (0: all). ``ids``: only these entry
+        ids. ``max_steps_per_turn``: BFCL's MAXIMUM_STEP_LIMIT, assistant steps per user turn
+        before force-termination. ``token_budget``: tokens the policy may generate over one
+        entry. ``tool_description_chars``: compact the tool descriptions to this many
+        characters (0: names, types and enums only; None: BFCL's full docs); set it as in
+        training so the evaluated model sees the prompts it was trained on.
+        ``system_prompt``: the system turn ("" for none). ``reward_preset``: the reward preset
+        (conf/reward) scoring each trajectory when the run loop passes no ``reward``; "" for
+        none. ``reward`` and ``cache`` are runtime dependencies, never config.
+        """
+        from orchestrl.plugins.bfcl.entries import CATEGORIES
         from orchestrl.plugins.bfcl.split import SPLITS
-        from orchestrl.plugins.bfcl.world import CATEGORIES
 
         self.categories = list(categories or ["multi_turn_base"])
         unknown = [c for c in self.categories if c not in CATEGORIES]
@@ -146,9 +119,9 @@ class BfclBenchmark(Benchmark):
 
     def tasks(self) -> list[Task]:
         """The selected entries as tasks, category by category."""
+        from orchestrl.plugins.bfcl.entries import load_entries
         from orchestrl.plugins.bfcl.split import select
         from orchestrl.plugins.bfcl.tasks import entry_to_task
-        from orchestrl.plugins.bfcl.world import load_entries
 
         tasks = []
         for category in self.categories:
@@ -213,62 +186,77 @@ class BfclBenchmark(Benchmark):
     def episode(
         self, policy: Policy, env: Any, task: Task
     ) -> tuple[Trajectory, list[list[list[ToolCall]]]]:
-        """Roll the policy out over the task's user turns; return the trajectory and its calls
-        per turn and step (parsed calls only, as BFCL decodes them)."""
-        from orchestrl.plugins.bfcl.tasks import task_to_entry
-        from orchestrl.plugins.bfcl.world import tools_for_turn
-        from orchestrl.plugins.rollout.engine import ContextBudgetExceeded, Episode, RolloutLimits
-        from orchestrl.plugins.rollout.prompt import openai_tools
+        """Roll the policy out over the task's user turns (the rollout driver with
+        :class:`UserTurns`); return the trajectory and its calls per turn and step (parsed
+        calls only, as BFCL decodes them)."""
+        from orchestrl.plugins.rollout.driver import drive
+        from orchestrl.plugins.rollout.engine import RolloutLimits
 
         limits = RolloutLimits(
-            max_turns=10**9,
             max_calls_per_turn=self.max_calls_per_step,
             token_budget=self.token_budget,
             response_chars=self.response_chars,
             system_prompt=self.system_prompt,
         )
         episode = Episode(task, env, limits)
-        policy.begin_episode(task)
-        entry_turns: list[list[dict[str, Any]]] = task.metadata["turns"]
-        held_out = {int(k) for k in task.metadata.get("missed_function", {})}
-        count = getattr(policy, "count_tokens", None) or _estimate_tokens
-        entry = task_to_entry(task)
-        model_turns: list[list[list[ToolCall]]] = []
-        tokens = 0
-        stop = "answer"
-        for index, messages in enumerate(entry_turns):
-            if index > 0:
-                if index in held_out and not messages:
-                    messages = [{"role": "user", "content": ADDITIONAL_FUNCTION_PROMPT}]
-                episode.messages.extend(dict(m) for m in messages)
-            tools = openai_tools(tools_for_turn(entry, index), self.tool_description_chars)
-            steps: list[list[ToolCall]] = []
-            for _ in range(self.max_steps_per_turn + 1):
-                try:
-                    output = policy.act(episode.messages, tools)
-                except ContextBudgetExceeded:
-                    stop = "token_budget"
-                    break
-                except OrchestrlError as exc:
-                    log.warning("policy failed on bfcl entry %s: %s", task.id, exc)
-                    stop = "error"
-                    break
-                tokens += count(output.text or "") + _structured_tokens(output)
-                records = episode.add_turn(output)
-                calls = [r.call for r in records if r.call is not None]
-                if calls:
-                    steps.append(calls)
-                if not records:
-                    break
-                if tokens >= self.token_budget:
-                    stop = "token_budget"
-                    break
-            else:
-                stop = "max_turns"
-            model_turns.append(steps)  # BFCL keeps the turn it force-quit in, then stops
-            if stop != "answer":
-                break
-        return episode.trajectory(stop), model_turns
+        rules = UserTurns(task, self.max_steps_per_turn, self.tool_description_chars)
+        stop = drive(policy, episode, rules)
+        return episode.trajectory(stop), rules.model_turns
+
+
+class UserTurns(Rules):
+    """BFCL's inference loop as rules of the rollout driver: a step without a call ends the
+    user turn and the next turn's user messages are appended (for a ``miss_func`` hold-out
+    turn, :data:`ADDITIONAL_FUNCTION_PROMPT`, and the held-out tools join the offered ones);
+    more than ``max_steps`` steps in a turn force-quit the entry (``max_turns``); the token
+    budget ends it (``token_budget``). The turn BFCL force-quits in is kept in
+    :attr:`model_turns`."""
+
+    def __init__(self, task: Task, max_steps: int, tool_description_chars: int | None) -> None:
+        from orchestrl.plugins.bfcl.tasks import task_to_entry
+
+        self.entry = task_to_entry(task)
+        self.user_turns: list[list[dict[str, Any]]] = task.metadata["turns"]
+        self.held_out = {int(k) for k in task.metadata.get("missed_function", {})}
+        self.max_steps = max_steps
+        self.tool_description_chars = tool_description_chars
+        self.turn = 0
+        self.steps = 0
+        self.model_turns: list[list[list[ToolCall]]] = [[]]
+        self._tools = self._turn_tools()
+
+    def tools(self, episode: Episode) -> list[dict[str, Any]]:
+        return self._tools
+
+    def after_turn(self, episode: Episode, output: Any, records: list[Any]) -> str | None:
+        self.steps += 1
+        calls = [r.call for r in records if r.call is not None]
+        if calls:
+            self.model_turns[-1].append(calls)
+        if not records:
+            return self._next_user_turn(episode)
+        if episode.tokens >= episode.limits.token_budget:
+            return "token_budget"
+        return "max_turns" if self.steps > self.max_steps else None
+
+    def _next_user_turn(self, episode: Episode) -> str | None:
+        self.turn += 1
+        if self.turn >= len(self.user_turns):
+            return "answer"
+        messages = self.user_turns[self.turn]
+        if self.turn in self.held_out and not messages:
+            messages = [{"role": "user", "content": ADDITIONAL_FUNCTION_PROMPT}]
+        episode.messages.extend(dict(m) for m in messages)
+        self.steps = 0
+        self.model_turns.append([])
+        self._tools = self._turn_tools()
+        return None
+
+    def _turn_tools(self) -> list[dict[str, Any]]:
+        from orchestrl.plugins.bfcl.entries import tools_for_turn
+        from orchestrl.plugins.rollout.prompt import openai_tools
+
+        return openai_tools(tools_for_turn(self.entry, self.turn), self.tool_description_chars)
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -320,16 +308,6 @@ def _call_text(call: ToolCall) -> str:
     return format_call(call)
 
 
-def _estimate_tokens(text: str) -> int:
-    return len(text) // 4 + 1
-
-
-def _structured_tokens(output: Any) -> int:
-    if not output.tool_calls:
-        return 0
-    return _estimate_tokens(json.dumps(output.tool_calls, default=str))
-
-
 @hookimpl
 def orchestrl_register_benchmark(registry: Registry) -> None:
-    registry.add("bfcl", BfclBenchmark, config=BfclBenchmarkConfig)
+    registry.add("bfcl", BfclBenchmark)

@@ -19,43 +19,15 @@ Files under ``output_dir``: ``cfb_items.jsonl`` (per item; a rerun resumes from 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from orchestrl import hookimpl
-from orchestrl.api import Benchmark, Policy, Task
+from orchestrl.api import RESPONSE_CHARS, Benchmark, Policy, Task
 from orchestrl.errors import ConfigError
 from orchestrl.registry import Registry
 
 MISSING_MODES = ("truncate", "skip")
-
-
-@dataclass
-class ComplexFuncBenchConfig:
-    """Where the items are, which to run, protocol bounds and the optional judge."""
-
-    data_dir: str = "${data_dir}"
-    items: str = "eval_80.jsonl"
-    """Benchmark file: a path, or a name inside ``data_dir``; native or trace format."""
-    limit: int = 0
-    """Run only the first ``limit`` items (0: all)."""
-    domains: list[str] = field(default_factory=list)
-    """Run only these domains (``Hotels``, ``Flights``, ``Car-Rental``, ``Attraction``,
-    ``Cross``)."""
-    missing_gold: str = "truncate"
-    """Items with gold observations recorded nowhere: ``truncate`` or ``skip``."""
-    seed_cache: bool = True
-    max_model_turns: int = 20
-    max_format_retries: int = 2
-    response_chars: int = 8_192
-    tool_description_chars: int | None = None
-    """Compact tool descriptions (0: names, types and enums only); None keeps them whole."""
-    workers: int = 4
-    plots: bool = True
-    progress: bool = True
-    judge: Any = None
-    """A policy node (``_target_`` ...) used as judge; None: rules only."""
 
 
 class ComplexFuncBench(Benchmark):
@@ -63,7 +35,7 @@ class ComplexFuncBench(Benchmark):
 
     def __init__(
         self,
-        data_dir: str = "../shared/data/booking",
+        data_dir: str,
         items: str = "eval_80.jsonl",
         limit: int = 0,
         domains: list[str] | None = None,
@@ -71,7 +43,7 @@ class ComplexFuncBench(Benchmark):
         seed_cache: bool = True,
         max_model_turns: int = 20,
         max_format_retries: int = 2,
-        response_chars: int = 8_192,
+        response_chars: int = RESPONSE_CHARS,
         tool_description_chars: int | None = None,
         workers: int = 4,
         plots: bool = True,
@@ -79,6 +51,17 @@ class ComplexFuncBench(Benchmark):
         judge: Any = None,
         cache: Any = None,
     ) -> None:
+        """Options (the config node ``benchmark=complexfuncbench`` is derived from this
+        signature; ``data_dir`` is bound to the top-level ``${data_dir}``):
+
+        ``items``: the benchmark file, a path or a name inside ``data_dir``, native or trace
+        format. ``limit``: only the first ``limit`` items (0: all). ``domains``: only these
+        domains (Hotels, Flights, Car-Rental, Attraction, Cross). ``missing_gold``: items with
+        gold observations recorded nowhere, ``truncate`` or ``skip``.
+        ``tool_description_chars``: compact tool descriptions (0: names, types and enums only;
+        None keeps them whole). ``judge``: a policy node (``_target_`` ...) used as judge; None:
+        rules only. ``cache`` is a runtime dependency, never config.
+        """
         from orchestrl.plugins.cfb.protocol import ProtocolLimits
 
         if missing_gold not in MISSING_MODES:
@@ -147,7 +130,7 @@ class ComplexFuncBench(Benchmark):
         if cache is None:
             from orchestrl.plugins.cache.memory_backend import MemoryBackend
             from orchestrl.plugins.cache.response_cache import ResponseCache
-            from orchestrl.plugins.env.schema import load_schemas
+            from orchestrl.plugins.tools.schema import load_schemas
 
             cache = self.cache = ResponseCache(MemoryBackend(), load_schemas(self.data_dir))
         if self.seed_cache:
@@ -183,4 +166,4 @@ def _judge_policy(node: Any) -> Policy | None:
 
 @hookimpl
 def orchestrl_register_benchmark(registry: Registry) -> None:
-    registry.add("complexfuncbench", ComplexFuncBench, config=ComplexFuncBenchConfig)
+    registry.add("complexfuncbench", ComplexFuncBench, bind={"data_dir": "${data_dir}"})

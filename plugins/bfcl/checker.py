@@ -27,9 +27,9 @@ from typing import Any
 
 from orchestrl.api import ToolCall
 from orchestrl.plugins.bfcl.calls import parse_call_string
+from orchestrl.plugins.bfcl.entries import BfclEntry
 from orchestrl.plugins.bfcl.executor import BfclBackends
 from orchestrl.plugins.bfcl.package import CHECKER_MODULE, import_bfcl
-from orchestrl.plugins.bfcl.world import BfclEntry
 
 ModelTurns = Sequence[Sequence[Sequence[ToolCall]]]
 """The model's calls: per turn, per step (assistant message), the calls of that step."""

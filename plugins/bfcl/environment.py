@@ -33,9 +33,9 @@ from typing import Any
 from orchestrl.api import JSON, ErrorKind, Task, ToolCall, ToolResult
 from orchestrl.errors import CacheMissError, ConfigError
 from orchestrl.plugins.bfcl.checker import new_backends
+from orchestrl.plugins.bfcl.entries import BfclEntry
 from orchestrl.plugins.bfcl.executor import ERROR_PREFIX, BfclBackends
 from orchestrl.plugins.bfcl.tasks import task_to_entry
-from orchestrl.plugins.bfcl.world import BfclEntry
 
 MISS_POLICIES = ("live", "error", "strict")
 SOURCE = "bfcl:live"

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from orchestrl.plugins.bfcl.calls import parse_call_string
-from orchestrl.plugins.bfcl.world import BfclEntry
+from orchestrl.plugins.bfcl.entries import BfclEntry
 
 Pattern = tuple[tuple[str, ...], ...]
 

@@ -9,7 +9,7 @@ where
 
 * ``<function>`` is the tool name, unicode-NFC-normalised and stripped of surrounding spaces;
 * the arguments are first normalised by the tool's declared types
-  (:func:`orchestrl.plugins.env.schema.coerce_arguments`): ``"47.45"`` for a ``number``
+  (:func:`orchestrl.plugins.tools.schema.coerce_arguments`): ``"47.45"`` for a ``number``
   parameter is ``47.45``, ``"true"`` for a ``boolean`` is ``true``;
 * ``None`` values are dropped, so an optional argument given as ``null`` equals one left out
   (also inside nested objects);
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 from orchestrl.api import JSON
 
 if TYPE_CHECKING:
-    from orchestrl.plugins.env.schema import ToolSchema
+    from orchestrl.plugins.tools.schema import ToolSchema
 
 MAX_KEY_CHARS = 2048
 """Longest key kept readable; longer ones end in a sha256 digest."""
@@ -67,7 +67,7 @@ def canonical_arguments(
     function: str, arguments: Mapping[str, JSON], schema: ToolSchema | None = None
 ) -> dict[str, JSON]:
     """The arguments as the key sees them: type-coerced by ``schema``, then canonical."""
-    from orchestrl.plugins.env.schema import coerce_arguments
+    from orchestrl.plugins.tools.schema import coerce_arguments
 
     if not isinstance(arguments, Mapping):
         raise ValueError(f"the arguments of '{function}' are not an object")

@@ -44,7 +44,7 @@ from orchestrl.plugins.cache.keys import (
     key_function,
 )
 from orchestrl.plugins.cache.lru import DEFAULT_MAX_BYTES, DecodedLRU
-from orchestrl.plugins.env.schema import ToolSchema
+from orchestrl.plugins.tools.schema import ToolSchema
 
 BATCH = 512
 

@@ -28,8 +28,8 @@ from orchestrl.plugins.cache.response_cache import response_failed
 from orchestrl.plugins.cfb.loaders import payload
 from orchestrl.plugins.cfb.observations import GoldObservations
 from orchestrl.plugins.cfb.rules import UNORDERED_KEYS, exact_keys
-from orchestrl.plugins.env.schema import ToolSchema
 from orchestrl.plugins.rewards.normalize import values_equal
+from orchestrl.plugins.tools.schema import ToolSchema
 
 STAGES = ("exact", "normalized", "response", "judge")
 

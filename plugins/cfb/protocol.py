@@ -11,7 +11,7 @@ The model sees the system prompt, the item's tools and the query, then answers t
   turn may be made at any time, or skipped.
 * **A model turn** is parsed into call attempts (structured ``tool_calls`` or text). Attempts
   that do not parse, name a tool the item does not offer, or break the schema
-  (:func:`~orchestrl.plugins.env.schema.validate_call`) get a format error the model can read.
+  (:func:`~orchestrl.plugins.tools.schema.validate_call`) get a format error the model can read.
   The valid calls are matched one-to-one (:func:`~orchestrl.plugins.cfb.matching.match_turn`)
   against the pending and free gold calls: matched calls receive the gold observation, the
   others the benchmark's "problem with your api call" message and an error kind
@@ -28,24 +28,29 @@ The model sees the system prompt, the item's tools and the query, then answers t
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from orchestrl.api import JSON, CallRecord, GoldStep, Policy, PolicyOutput, Task, ToolCall
-from orchestrl.errors import OrchestrlError
+from orchestrl.api import (
+    JSON,
+    RESPONSE_CHARS,
+    CallRecord,
+    GoldStep,
+    Policy,
+    PolicyOutput,
+    Task,
+    ToolCall,
+)
 from orchestrl.plugins.cfb import results as R
 from orchestrl.plugins.cfb import taxonomy as tx
 from orchestrl.plugins.cfb.loaders import turns_of
 from orchestrl.plugins.cfb.matching import MatchContext, match_turn
 from orchestrl.plugins.cfb.observations import GoldObservations
 from orchestrl.plugins.cfb.rules import is_free
-from orchestrl.plugins.env.render import render_response
-from orchestrl.plugins.env.schema import ToolSchema, validate_call
-from orchestrl.plugins.parsing.tool_calls import parse_text, parse_tool_calls
-from orchestrl.plugins.rollout.prompt import DEFAULT_SYSTEM_PROMPT, initial_messages, openai_tools
-
-log = logging.getLogger(__name__)
+from orchestrl.plugins.rollout.driver import Rules, drive
+from orchestrl.plugins.rollout.engine import Episode, RolloutLimits, unknown_tool
+from orchestrl.plugins.rollout.prompt import DEFAULT_SYSTEM_PROMPT
+from orchestrl.plugins.tools.schema import ToolSchema, validate_call
 
 UNEXPECTED_CALL = (
     "There is a problem with your api call, please double-check for possible problems."
@@ -59,7 +64,7 @@ class ProtocolLimits:
 
     max_model_turns: int = 20
     max_format_retries: int = 2
-    response_chars: int = 8_192
+    response_chars: int = RESPONSE_CHARS
     tool_description_chars: int | None = None
     """Compact tool descriptions to this many characters (as in training); None keeps them."""
     system_prompt: str | None = DEFAULT_SYSTEM_PROMPT
@@ -177,8 +182,7 @@ class _Episode:
             return f"could not parse tool call: {record.parse_error}"
         schema = self.schemas.get(record.call.name)
         if schema is None:
-            offered = ", ".join(sorted(self.schemas))
-            return f"unknown tool '{record.call.name[:64]}'; available: {offered}"
+            return unknown_tool(record.call.name, self.schemas)
         violations = validate_call(schema, dict(record.call.arguments))
         return "; ".join(v.message for v in violations) if violations else None
 
@@ -217,28 +221,47 @@ def run_item(
     return result
 
 
-def _play(policy: Policy, task: Task, episode: _Episode, limits: ProtocolLimits,
-          result: R.ItemResult) -> None:
-    messages = initial_messages(task, limits.system_prompt)
-    tools = openai_tools(task.tools, limits.tool_description_chars)
-    policy.begin_episode(task)
-    format_streak = 0
-    truncated = episode.scored < len(episode.turns)
-    for model_turn in range(limits.max_model_turns):
-        if truncated and not episode.required_left():
+class TurnProtocol(Rules):
+    """ComplexFuncBench's protocol as rules of the rollout driver: calls are judged against the
+    pending gold calls (:meth:`_Episode.judge_calls`), never executed; the episode stops as the
+    module docstring says, filling ``result``."""
+
+    def __init__(self, episode: _Episode, limits: ProtocolLimits, result: R.ItemResult) -> None:
+        self.gold, self.limits, self.result = episode, limits, result
+        self.truncated = episode.scored < len(episode.turns)
+        self.format_streak = 0
+        self.all_done = False
+        self.matched = self.format_errors = 0
+        self.answer = self._judge
+
+    def tools(self, episode: Episode) -> list[dict[str, JSON]]:
+        return episode.limits.tools(episode.task)
+
+    def before_turn(self, episode: Episode) -> str | None:
+        result = self.result
+        if episode.turns >= self.limits.max_model_turns:
+            result.stop, result.failure = "max_turns", _root_cause(result)
+            return result.stop
+        if self.truncated and not self.gold.required_left():
             result.status, result.stop = R.TRUNCATED, "missing_gold"
-            return
-        try:
-            output = policy.act(messages, tools)
-        except OrchestrlError as exc:
-            log.warning("policy failed on item %s: %s", task.id, exc)
-            result.stop = "policy_error"
-            return
-        result.model_turns = model_turn + 1
-        records = _parse(output, model_turn)
+            return result.stop
+        return None
+
+    def _judge(self, records: list[CallRecord]) -> list[JSON]:
+        if not records:
+            return []
+        self.all_done = not self.gold.required_left() and not self.truncated
+        observations, self.matched, self.format_errors = self.gold.judge_calls(
+            records, records[0].turn, self.result)
+        return observations
+
+    def after_turn(self, episode: Episode, output: PolicyOutput,
+                   records: list[CallRecord]) -> str | None:
+        result, model_turn = self.result, episode.turns - 1
+        result.model_turns = episode.turns
         if not records:
             result.final_answer = (output.text or "").strip()
-            left = episode.required_left()
+            left = self.gold.required_left()
             if left:
                 for step in left:
                     result.errors.append({"kind": tx.NO_CALL, "turn": model_turn,
@@ -247,24 +270,32 @@ def _play(policy: Policy, task: Task, episode: _Episode, limits: ProtocolLimits,
                 result.stop, result.failure = "answer", _root_cause(result)
             else:
                 result.status, result.stop = R.SUCCESS, "answer"
-            return
-        all_done = not episode.required_left() and not truncated
-        observations, matched, format_errors = episode.judge_calls(records, model_turn, result)
-        _append_turn(messages, output, records, observations, model_turn, limits)
-        if all_done and matched == 0:
+            return result.stop
+        if self.all_done and self.matched == 0:
             result.stop, result.failure = "hallucinated_call", tx.HALLUCINATED_CALL
-            return
-        if matched:
-            format_streak = 0
-            continue
-        if format_errors and format_streak < limits.max_format_retries:
-            format_streak += 1
-            continue
-        result.stop = "format_error" if format_errors else "no_match"
+            return result.stop
+        if self.matched:
+            self.format_streak = 0
+            return None
+        if self.format_errors and self.format_streak < self.limits.max_format_retries:
+            self.format_streak += 1
+            return None
+        result.stop = "format_error" if self.format_errors else "no_match"
         result.failure = _root_cause(result)
-        return
-    result.stop = "max_turns"
-    result.failure = _root_cause(result)
+        return result.stop
+
+
+def _play(policy: Policy, task: Task, episode: _Episode, limits: ProtocolLimits,
+          result: R.ItemResult) -> None:
+    rollout_limits = RolloutLimits(max_turns=limits.max_model_turns,
+                                   max_calls_per_turn=10**9,
+                                   token_budget=10**12,
+                                   response_chars=limits.response_chars,
+                                   system_prompt=limits.system_prompt,
+                                   tool_description_chars=limits.tool_description_chars)
+    stop = drive(policy, Episode(task, None, rollout_limits), TurnProtocol(episode, limits, result))
+    if stop in ("error", "token_budget"):  # the driver ended it: the policy failed or is full
+        result.stop = "policy_error" if stop == "error" else "token_budget"
 
 
 def _root_cause(result: R.ItemResult) -> str:
@@ -280,43 +311,6 @@ def _root_cause(result: R.ItemResult) -> str:
             continue
         return str(error["kind"])
     return tx.NO_CALL
-
-
-def _parse(output: PolicyOutput, turn: int) -> list[CallRecord]:
-    if output.tool_calls:
-        return parse_tool_calls(output.tool_calls, turn=turn)
-    return parse_text(output.text or "", turn=turn)
-
-
-def _append_turn(messages: list[dict[str, JSON]], output: PolicyOutput,
-                 records: Sequence[CallRecord], observations: Sequence[JSON], turn: int,
-                 limits: ProtocolLimits) -> None:
-    """Assistant message (same shape as the rollout engine's) and one tool message per attempt."""
-    ids: list[str | None]
-    if all(r.call is not None for r in records):
-        entries = [{"id": (r.call.id if r.call and r.call.id else f"call_{turn}_{i}"),
-                    "type": "function",
-                    "function": {"name": r.call.name, "arguments": dict(r.call.arguments)}}
-                   for i, r in enumerate(records) if r.call is not None]
-        visible = "" if output.tool_calls else _visible(output.text or "")
-        messages.append({"role": "assistant", "content": visible, "tool_calls": entries})
-        ids = [e["id"] for e in entries]
-    else:
-        messages.append({"role": "assistant", "content": output.text or ""})
-        ids = [None] * len(records)
-    for record, content, call_id in zip(records, observations, ids, strict=True):
-        name = record.call.name if record.call is not None else "invalid_tool_call"
-        message = {"role": "tool", "name": name,
-                   "content": render_response(content, limits.response_chars)}
-        if call_id:
-            message["tool_call_id"] = call_id
-        messages.append(message)
-
-
-def _visible(text: str) -> str:
-    import re
-
-    return re.sub(r"<tool_call>.*?</tool_call>", "", text, flags=re.DOTALL).strip()
 
 
 def _entry(record: CallRecord) -> dict[str, JSON]:

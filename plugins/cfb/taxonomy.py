@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from orchestrl.api import GoldStep, ToolCall
 from orchestrl.plugins.cache.keys import canonical_arguments
 from orchestrl.plugins.cfb.matching import normalized_agree
-from orchestrl.plugins.env.schema import ToolSchema
+from orchestrl.plugins.tools.schema import ToolSchema
 
 FORMAT_ERROR = "format_error"
 WRONG_FUNCTION = "wrong_function"

@@ -5,7 +5,7 @@
 1. unknown tool -> ``unknown_tool`` (the message suggests the closest tool names);
 2. arguments longer than ``max_argument_chars`` as JSON, or nested too deeply to key ->
    ``invalid_value``;
-3. schema violations (:func:`~orchestrl.plugins.env.schema.validate_call`: missing required,
+3. schema violations (:func:`~orchestrl.plugins.tools.schema.validate_call`: missing required,
    unknown parameter, wrong type, enum) -> the first violation's kind, every violation's
    message joined;
 4. a cache hit -> ``ok=True`` with the response, or ``ok=False, error_kind=api_error`` when the
@@ -28,13 +28,12 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from orchestrl.api import JSON, ErrorKind, Task, ToolResult
+from orchestrl.api import JSON, RESPONSE_CHARS, ErrorKind, Task, ToolResult
 from orchestrl.plugins.cache.codec import response_digest
 from orchestrl.plugins.cache.response_cache import ResponseCache, response_failed
 from orchestrl.plugins.env.counters import EnvCounters
 from orchestrl.plugins.env.miss import MissPolicy, make_miss_policy
-from orchestrl.plugins.env.render import render_response
-from orchestrl.plugins.env.schema import ToolSchema, coerce_arguments, validate_call
+from orchestrl.plugins.tools.schema import ToolSchema, coerce_arguments, validate_call
 
 
 class CachedEnvironment:
@@ -46,7 +45,7 @@ class CachedEnvironment:
         cache: ResponseCache,
         miss_policy: str | MissPolicy = "error",
         *,
-        max_response_chars: int | None = 8192,
+        max_response_chars: int | None = RESPONSE_CHARS,
         max_argument_chars: int = 65536,
         live: Mapping[str, object] | None = None,
         state: JSON = None,
@@ -82,10 +81,6 @@ class CachedEnvironment:
         result, missed, fetched = self._answer(name, arguments)
         self.counters.record(str(name), result, missed=missed, fetched=fetched)
         return result
-
-    def render(self, result: ToolResult) -> str:
-        """The result as the model reads it: JSON within ``max_response_chars``."""
-        return render_response(result.content, self.max_response_chars)
 
     # ------------------------------------------------------------------ internals
 
@@ -169,7 +164,7 @@ def build_environment(cfg: DictConfig, cache: ResponseCache,
         schemas if schemas is not None else cache.schemas,
         cache,
         str(node.get("miss_policy", "error")),
-        max_response_chars=node.get("max_response_chars", 8192),
+        max_response_chars=node.get("max_response_chars", RESPONSE_CHARS),
         max_argument_chars=int(node.get("max_argument_chars", 65536)),
         live=node.get("live"),
     )

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrl.api import JSON
-from orchestrl.plugins.env.schema import ToolSchema
+from orchestrl.plugins.tools.schema import ToolSchema
 
 
 class FetchError(Exception):

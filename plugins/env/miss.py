@@ -19,7 +19,7 @@ from orchestrl.api import JSON, ErrorKind, ToolResult
 from orchestrl.errors import CacheMissError, ConfigError
 from orchestrl.plugins.cache.response_cache import ResponseCache, now, response_failed
 from orchestrl.plugins.env.live import FetchError, HttpFetcher
-from orchestrl.plugins.env.schema import ToolSchema
+from orchestrl.plugins.tools.schema import ToolSchema
 
 POLICIES = ("error", "strict", "live")
 

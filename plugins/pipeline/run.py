@@ -18,9 +18,9 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 
-from orchestrl.plugins.pipeline.artifacts import ArtifactStore, StageResult, hash_files
+from orchestrl.build import build_world
+from orchestrl.plugins.pipeline.artifacts import ArtifactStore, StageResult
 from orchestrl.plugins.pipeline.stages import eval_stage, synth_stage, train_stage
-from orchestrl.plugins.worlds import world_name
 
 STAGES = ("synth", "sft", "grpo", "eval")
 
@@ -31,8 +31,8 @@ def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
     store = ArtifactStore(Path(str(cfg.run.artifacts)))
-    world = world_name(cfg)
-    data = hash_files([Path(str(cfg.data_dir))]) if world == "booking" else _bfcl_version()
+    world_of_run = build_world(cfg)
+    world, data = world_of_run.name, world_of_run.data_version(cfg)
     plain = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(plain, dict)
     seed, policy = plain["seed"], plain["policy"]
@@ -86,9 +86,3 @@ def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
     report = write_run_report(summary, results, out)
     console.print(f"report: {report}")
     return summary
-
-
-def _bfcl_version() -> str:
-    from importlib.metadata import version
-
-    return f"bfcl-eval=={version('bfcl-eval')}"

@@ -22,13 +22,15 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from orchestrl.build import build_world
+from orchestrl.errors import ConfigError
+
 
 def synth_stage(cfg: DictConfig, work: Path) -> dict[str, Any]:
     """Write ``tasks.jsonl`` (and the sampler's summary) into ``work``."""
-    from orchestrl.plugins.commands.synth import synth
-
-    summary = synth(_with(cfg, {"synth.output": "tasks.jsonl", "synth.overlap_with": None,
-                                **_world_options(cfg, "sampler", "sampler")}), work)
+    stage_cfg = _with(cfg, {"synth.output": "tasks.jsonl", "synth.overlap_with": None,
+                            "sampler": world_node(cfg, "sampler", "sampler")})
+    summary = build_world(stage_cfg).synthesize(stage_cfg, int(stage_cfg.synth.n), work)
     return {"tasks": _count_lines(work / "tasks.jsonl"), "valid": summary.get("valid"),
             "attempts": summary.get("attempts")}
 
@@ -60,10 +62,10 @@ def eval_stage(cfg: DictConfig, work: Path, adapters: list[Path]) -> dict[str, A
     from orchestrl.build import build
     from orchestrl.plugins.cache.factory import open_cache
 
-    stage_cfg = _with(cfg, {"policy.adapter": str(adapters[-1]) if adapters else None,
-                            "policy.base_adapters": [str(a) for a in adapters[:-1]],
-                            **_world_options(cfg, "eval", "benchmark"),
-                            **_world_options(cfg, "eval_policy", "policy")})
+    stage_cfg = _with(cfg, {"benchmark": world_node(cfg, "eval", "benchmark"),
+                            "policy": world_node(cfg, "eval_policy", "policy")})
+    stage_cfg.policy.adapter = str(adapters[-1]) if adapters else None
+    stage_cfg.policy.base_adapters = [str(a) for a in adapters[:-1]]
     cache = open_cache(stage_cfg)
     try:
         policy = build(stage_cfg.policy)
@@ -76,14 +78,21 @@ def eval_stage(cfg: DictConfig, work: Path, adapters: list[Path]) -> dict[str, A
     return {"metrics": clean}
 
 
-def _world_options(cfg: DictConfig, node: str, target: str) -> dict[str, Any]:
-    """``world.<node>``'s options as dotted overrides of ``<target>`` (none when unset)."""
-    options = (cfg.get("world") or {}).get(node)
-    if options is None:
-        return {}
-    plain = OmegaConf.to_container(options, resolve=True)
+def world_node(cfg: DictConfig, option: str, target: str) -> dict[str, Any]:
+    """The ``target`` node (sampler, benchmark, policy) with the world's ``option`` options
+    (``world.<option>``: its CPU budget) merged in, checked against the node's schema: an
+    unknown key or a wrongly typed value is a ConfigError naming it."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    options = build_world(cfg).options[option]
+    try:
+        merged = OmegaConf.merge(cfg[target], options)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"world.{option} does not fit the {target} node: "
+                          f"{str(exc).splitlines()[0]}") from None
+    plain = OmegaConf.to_container(merged, resolve=True)
     assert isinstance(plain, dict)
-    return {f"{target}.{key}": value for key, value in plain.items()}
+    return plain
 
 
 def _with(cfg: DictConfig, updates: dict[str, Any]) -> DictConfig:

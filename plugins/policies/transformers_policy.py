@@ -108,7 +108,7 @@ class TransformersPolicy(Policy):
         """Render, generate one turn, and return its text (special tokens removed)."""
         import torch
 
-        from orchestrl.plugins.rollout.engine import ContextBudgetExceeded
+        from orchestrl.errors import ContextBudgetExceeded
 
         encoded = self.tokenizer.apply_chat_template(
             messages, tools=tools or None, add_generation_prompt=True, tokenize=True,

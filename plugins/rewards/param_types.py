@@ -2,7 +2,7 @@
 
 Formula: ``2·Σ_pairs type_share / (A + N)`` with, per assigned pair, ``type_share`` = share of
 the predicted arguments whose value has the declared type after the environment's lossless
-coercion (:func:`orchestrl.plugins.env.schema.validate_call`: ``"47.45"`` is a number, ``true``
+coercion (:func:`orchestrl.plugins.tools.schema.validate_call`: ``"47.45"`` is a number, ``true``
 is not a string); a parameter the schema does not declare counts as wrongly typed; a call with
 no argument scores 1 if the gold step has none, else 0.
 """

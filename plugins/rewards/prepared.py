@@ -3,7 +3,7 @@
 GRPO scores many rollouts of the same task, so the gold values are normalised, the tool schemas
 read and the steps grouped by function once per task (:func:`prepare`, cached by task identity:
 tasks are treated as immutable once scored). Parameter types are judged with the environment's
-schema module (:mod:`orchestrl.plugins.env.schema`).
+schema module (:mod:`orchestrl.plugins.tools.schema`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrl.api import ErrorKind, GoldStep, Task
-from orchestrl.plugins.env.schema import ToolSchema, validate_call
 from orchestrl.plugins.rewards.normalize import normalize_str, normalize_value
+from orchestrl.plugins.tools.schema import ToolSchema, validate_call
 
 _TYPE_ERRORS = frozenset({ErrorKind.WRONG_TYPE, ErrorKind.UNKNOWN_PARAMETER})
 _CACHE_LIMIT = 8_192

@@ -19,18 +19,17 @@ everything but assistant turns and GRPO's tool mask zeroes tool-result tokens.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from orchestrl.api import (
     JSON,
+    RESPONSE_CHARS,
     CallRecord,
     ErrorKind,
-    Policy,
     PolicyOutput,
     Task,
     ToolCall,
@@ -47,10 +46,6 @@ log = logging.getLogger(__name__)
 _BLOCK = re.compile(r"<tool_call>.*?</tool_call>", re.DOTALL)
 
 
-class ContextBudgetExceeded(Exception):
-    """Raised by a policy whose context cannot hold the conversation; ends the rollout."""
-
-
 @dataclass(frozen=True)
 class RolloutLimits:
     """Bounds on one rollout (the paper: 20 turns, 8,192-character tool responses)."""
@@ -61,7 +56,7 @@ class RolloutLimits:
     """Calls executed per assistant turn; later ones are recorded with an error, not run."""
     token_budget: int = 16_384
     """Tokens the policy may generate over the whole rollout."""
-    response_chars: int = 8_192
+    response_chars: int = RESPONSE_CHARS
     """Longest tool message, in characters (JSON-aware truncation)."""
     system_prompt: str | None = DEFAULT_SYSTEM_PROMPT
     """System turn; None leaves the chat template's default."""
@@ -80,10 +75,19 @@ def render_tool_content(content: JSON, budget_chars: int) -> str:
     return render_response(content, budget_chars)
 
 
-class Episode:
-    """State of one rollout: the messages so far, every call attempt and its result."""
+Answer = Callable[[list[CallRecord]], list[JSON]]
+"""Answers a turn's call attempts with the content of each tool message (a benchmark that
+scores calls against gold, instead of executing them, answers this way)."""
 
-    def __init__(self, task: Task, env: ToolEnvironment, limits: RolloutLimits) -> None:
+
+class Episode:
+    """State of one rollout: the messages so far, every call attempt and its result.
+
+    ``env`` executes the calls; it may be None when every turn is answered by an
+    :data:`Answer` instead (see :meth:`add_turn`).
+    """
+
+    def __init__(self, task: Task, env: ToolEnvironment | None, limits: RolloutLimits) -> None:
         self.task = task
         self.env = env
         self.limits = limits
@@ -92,7 +96,8 @@ class Episode:
         self.offered = {str(tool.get("name")) for tool in task.tools if tool.get("name")}
         self.turns = 0
         self.tokens = 0
-        env.reset(task)
+        if env is not None:
+            env.reset(task)
 
     # ---------------------------------------------------------------- one call
 
@@ -104,10 +109,9 @@ class Episode:
             self.calls.append(record)
             return record
         if self.offered and call.name not in self.offered:
-            available = ", ".join(sorted(self.offered))
-            result = _error(
-                ErrorKind.UNKNOWN_TOOL, f"unknown tool '{call.name[:64]}'; available: {available}"
-            )
+            result = _error(ErrorKind.UNKNOWN_TOOL, unknown_tool(call.name, self.offered))
+        elif self.env is None:
+            raise OrchestrlError("this episode has no environment to execute calls")
         else:
             try:
                 result = self.env.call(call.name, dict(call.arguments))
@@ -132,8 +136,13 @@ class Episode:
 
     # ---------------------------------------------------------------- one turn
 
-    def add_turn(self, output: PolicyOutput) -> list[CallRecord]:
-        """Append an assistant turn and its tool messages; return the turn's call attempts."""
+    def add_turn(self, output: PolicyOutput, answer: Answer | None = None) -> list[CallRecord]:
+        """Append an assistant turn and its tool messages; return the turn's call attempts.
+
+        Without ``answer`` each parsed call is executed on the environment (:meth:`execute`);
+        with it, the attempts are recorded unexecuted and ``answer`` gives each tool message's
+        content.
+        """
         turn = self.turns
         self.turns += 1
         text = output.text or ""
@@ -153,12 +162,20 @@ class Episode:
             else:  # keep the exact text when some attempt is garbage: the model sees what it did
                 self.messages.append({"role": "assistant", "content": text})
                 ids = [None] * len(records)
-        for record, call_id in zip(records, ids, strict=True):
-            if record.call is not None:
-                record = self.execute(record.call, turn=turn, raw=record.raw)
-            else:
-                self.calls.append(record)
-            message = {"role": "tool", "name": _name_of(record), "content": self.tool_text(record)}
+        if answer is not None:
+            self.calls.extend(records)
+            contents = answer(records)
+            texts = [render_tool_content(c, self.limits.response_chars) for c in contents]
+        else:
+            texts = []
+            for i, record in enumerate(records):
+                if record.call is not None:
+                    records[i] = self.execute(record.call, turn=turn, raw=record.raw)
+                else:
+                    self.calls.append(record)
+                texts.append(self.tool_text(records[i]))
+        for record, call_id, text in zip(records, ids, texts, strict=True):
+            message = {"role": "tool", "name": _name_of(record), "content": text}
             if call_id:
                 message["tool_call_id"] = call_id
             self.messages.append(message)
@@ -175,74 +192,9 @@ class Episode:
         )
 
 
-def rollout(
-    policy: Policy, env: ToolEnvironment, task: Task, limits: RolloutLimits | None = None
-) -> Trajectory:
-    """Run ``policy`` on ``task`` against ``env`` until an answer or a limit; never raises for
-    anything the policy emits."""
-    limits = limits or RolloutLimits()
-    episode = Episode(task, env, limits)
-    policy.begin_episode(task)
-    tools = limits.tools(task)
-    count = getattr(policy, "count_tokens", None) or _estimate_tokens
-    for _ in range(limits.max_turns):
-        try:
-            output = policy.act(episode.messages, tools)
-        except ContextBudgetExceeded:
-            return episode.trajectory("token_budget")
-        except OrchestrlError as exc:
-            log.warning("policy failed on task %s: %s", task.id, exc)
-            return episode.trajectory("error")
-        episode.tokens += count(output.text or "") + _structured_tokens(output)
-        records = episode.add_turn(output)
-        if not records:
-            return episode.trajectory("answer", final_answer=(output.text or "").strip())
-        if episode.tokens >= limits.token_budget:
-            return episode.trajectory("token_budget")
-    return episode.trajectory("max_turns")
-
-
-def rollouts(
-    policy: Policy,
-    env_factory: Callable[[], ToolEnvironment],
-    tasks: Iterable[Task],
-    limits: RolloutLimits | None = None,
-    *,
-    workers: int = 1,
-    progress: bool = True,
-) -> Iterator[Trajectory]:
-    """Roll out every task, in order, with a progress bar.
-
-    With ``workers > 1`` and a ``parallel_safe`` policy, rollouts run in threads, each thread
-    with its own environment from ``env_factory``; otherwise one environment serves them all.
-    """
-    from tqdm import tqdm
-
-    tasks = list(tasks)
-    bar = tqdm(total=len(tasks), desc="rollouts", disable=not progress)
-    try:
-        if workers <= 1 or not policy.parallel_safe:
-            env = env_factory()
-            for task in tasks:
-                yield rollout(policy, env, task, limits)
-                bar.update()
-            return
-        import threading
-        from concurrent.futures import ThreadPoolExecutor
-
-        local = threading.local()
-
-        def one(task: Task) -> Trajectory:
-            if not hasattr(local, "env"):
-                local.env = env_factory()
-            return rollout(policy, local.env, task, limits)
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for trajectory in pool.map(one, tasks):
-                yield trajectory
-                bar.update()
-    finally:
-        bar.close()
+def unknown_tool(name: str, available: Iterable[str]) -> str:
+    """The one message for a call to a tool that is not offered."""
+    return f"unknown tool '{name[:64]}'; available: {', '.join(sorted(available))}"
 
 
 def _error(kind: str, message: str) -> ToolResult:
@@ -265,13 +217,3 @@ def _with_id(entry: Any, turn: int, index: int) -> Any:
 
 def _name_of(record: CallRecord) -> str:
     return record.call.name if record.call is not None else "invalid_tool_call"
-
-
-def _estimate_tokens(text: str) -> int:
-    return len(text) // 4 + 1
-
-
-def _structured_tokens(output: PolicyOutput) -> int:
-    if not output.tool_calls:
-        return 0
-    return _estimate_tokens(json.dumps(output.tool_calls, default=str))

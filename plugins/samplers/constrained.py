@@ -20,7 +20,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from tqdm import tqdm
@@ -29,43 +28,13 @@ from orchestrl import hookimpl
 from orchestrl.api import Task, ToolEnvironment
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.synthesis.assemble import TaskShape, build_task, offered_tools, task_shape
-from orchestrl.plugins.synthesis.base import DEFAULT_RENDERER, SynthesisSampler
+from orchestrl.plugins.synthesis.base import SynthesisSampler
 from orchestrl.plugins.synthesis.collector import fewer_collections, restore
 from orchestrl.plugins.synthesis.mining import format_path, leaves
 from orchestrl.plugins.synthesis.search import Assignment, TemplateSearch
 from orchestrl.plugins.synthesis.selection import Filters, TemplateDraw
 from orchestrl.plugins.synthesis.surface import statable
 from orchestrl.registry import Registry
-
-
-@dataclass
-class ConstrainedConfig:
-    """Options of the constrained sampler (complexity filters: see ``selection.Filters``)."""
-
-    data_dir: str = "${data_dir}"
-    templates: str = "shipped"  # shipped | mined
-    weighting: str = "uniform"  # uniform | frequency
-    template_ids: list[str] | None = None
-    min_steps: int = 1
-    max_steps: int | None = None
-    min_depth: int = 1
-    max_depth: int | None = None
-    max_fan_in: int | None = None
-    min_branches: int = 1
-    max_branches: int | None = None
-    domains: list[str] | None = None
-    mixed_domains: bool | None = None
-    distractors: int = 2
-    distractor_domain: str = "same"  # same | any
-    budget: int = 5000  # search nodes per attempt
-    give_up: int = 3  # consecutive budget-exhausted searches before a template leaves the pool
-    max_attempts: int | None = None
-    verify: bool = True
-    opaque_free: bool = False  # allow free arguments no user could state (tokens, ids)
-    exclude: list[str] = field(default_factory=list)
-    progress: bool = True
-    project: bool | None = None  # index only the template paths (default: caches > 20,000)
-    renderer: Any = field(default_factory=lambda: dict(DEFAULT_RENDERER))
 
 
 class ConstrainedSampler(SynthesisSampler):
@@ -231,4 +200,4 @@ class ConstrainedSampler(SynthesisSampler):
 
 @hookimpl
 def orchestrl_register_sampler(registry: Registry) -> None:
-    registry.add("constrained", ConstrainedSampler, config=ConstrainedConfig)
+    registry.add("constrained", ConstrainedSampler, bind={"data_dir": "${data_dir}"})

@@ -17,7 +17,6 @@ import dataclasses
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from tqdm import tqdm
@@ -26,31 +25,12 @@ from orchestrl import hookimpl
 from orchestrl.api import Task, ToolEnvironment
 from orchestrl.errors import CacheMissError, ConfigError
 from orchestrl.plugins.synthesis.assemble import build_task, offered_tools
-from orchestrl.plugins.synthesis.base import DEFAULT_RENDERER, SynthesisSampler
+from orchestrl.plugins.synthesis.base import SynthesisSampler
 from orchestrl.plugins.synthesis.collector import fewer_collections, restore
 from orchestrl.plugins.synthesis.index import Call
 from orchestrl.plugins.synthesis.mining import mine_dependencies
 from orchestrl.plugins.synthesis.selection import Filters, TemplateDraw
 from orchestrl.registry import Registry
-
-
-@dataclass
-class UnconstrainedConfig:
-    """Options of the baseline sampler."""
-
-    data_dir: str = "${data_dir}"
-    templates: str = "shipped"
-    weighting: str = "uniform"
-    template_ids: list[str] | None = None
-    min_steps: int = 1
-    max_steps: int | None = None
-    distractors: int = 2
-    max_attempts: int | None = None
-    verify: bool = True
-    exclude: list[str] = field(default_factory=list)
-    progress: bool = True
-    project: bool | None = None  # index only the template paths (default: caches > 20,000)
-    renderer: Any = field(default_factory=lambda: dict(DEFAULT_RENDERER))
 
 
 class UnconstrainedSampler(SynthesisSampler):
@@ -161,4 +141,4 @@ class UnconstrainedSampler(SynthesisSampler):
 
 @hookimpl
 def orchestrl_register_sampler(registry: Registry) -> None:
-    registry.add("unconstrained", UnconstrainedSampler, config=UnconstrainedConfig)
+    registry.add("unconstrained", UnconstrainedSampler, bind={"data_dir": "${data_dir}"})

@@ -114,3 +114,12 @@ def read_tasks(path: str | Path) -> list[Task]:
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(f"{path}:{number}: not a synthesized task ({exc})") from None
     return tasks
+
+
+HEADLINE = ("sampler", "attempts", "valid", "valid_per_attempt", "valid_per_second", "output")
+"""Keys of a synthesis summary printed as ``orchestrl synth``'s one-line headline."""
+
+
+def print_headline(summary: dict[str, Any]) -> None:
+    """Print the summary's :data:`HEADLINE` keys as one JSON line."""
+    print(json.dumps({key: summary.get(key) for key in HEADLINE}))

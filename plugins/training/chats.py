@@ -20,7 +20,8 @@ from typing import Any
 
 from orchestrl.api import Task, ToolEnvironment, Trajectory
 from orchestrl.plugins.policies.scripted import ScriptedPolicy
-from orchestrl.plugins.rollout.engine import RolloutLimits, rollout
+from orchestrl.plugins.rollout.driver import rollout
+from orchestrl.plugins.rollout.engine import RolloutLimits
 
 
 @dataclass

@@ -19,7 +19,6 @@ Dataset columns: ``prompt`` (system + query), ``task`` (the task as JSON, for th
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from omegaconf import DictConfig
@@ -28,46 +27,7 @@ from orchestrl.plugins.training import data, run
 from orchestrl.plugins.training.callbacks import ZeroStdWarning
 from orchestrl.plugins.training.lora import lora_config
 from orchestrl.plugins.training.model import load_for_training, trl_args
-from orchestrl.plugins.training.trl_env import (
-    MergedCalls,
-    environment_factories,
-    merged_calls,
-    toolset_name,
-)
-
-
-def with_merged_calls(function: Callable[..., list[float]]) -> Callable[..., list[float]]:
-    """A TRL reward function that sees merged call records instead of raw environments."""
-
-    def reward(prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float]:
-        environments = kwargs.get("environments")
-        if environments:
-            kwargs["environments"] = [
-                MergedCalls(merged_calls(c if isinstance(c, list) else [], e))
-                for c, e in zip(completions, environments, strict=True)
-            ]
-        return function(prompts=prompts, completions=completions, **kwargs)
-
-    reward.__name__ = function.__name__
-    return reward
-
-
-def grpo_dataset(tasks: Sequence[Any], limits: Any) -> Any:
-    """The GRPO training dataset (see the module docstring for its columns)."""
-    from datasets import Dataset
-
-    from orchestrl.plugins.rewards.task_codec import task_to_json
-    from orchestrl.plugins.rollout.prompt import initial_messages
-
-    return Dataset.from_list([
-        {
-            "prompt": initial_messages(task, limits.system_prompt),
-            "task": task_to_json(task),
-            "task_id": task.id,
-            "environment": toolset_name(task),
-        }
-        for task in tasks
-    ])
+from orchestrl.plugins.training.parts import grpo_parts
 
 
 def train_grpo(cfg: DictConfig) -> dict[str, Any]:
@@ -75,36 +35,32 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
     from trl import GRPOConfig, GRPOTrainer
 
-    from orchestrl.plugins.rewards.combined import CombinedReward
-    from orchestrl.plugins.rewards.trl_adapter import trl_reward_functions
-
     out = run.output_dir(cfg)
-    split = data.load_split(cfg)
-    limits = data.rollout_limits(cfg)
-    functions, weights = trl_reward_functions(CombinedReward.from_config(cfg.reward))
+    parts = grpo_parts(cfg)
     settings = cfg.trainer
     args = trl_args(
         GRPOConfig, cfg, out,
-        reward_weights=weights,
+        reward_weights=parts.reward_weights,
         max_tool_calling_iterations=int(settings.max_tool_calling_iterations),
     )
     model, tokenizer = load_for_training(cfg)
     resume = run.resume_point(cfg, out)
+    names = [f.__name__ for f in parts.reward_funcs]
     run.write_run_record(
-        cfg, out, data_files=data.data_files(cfg, split),
-        tasks=split.train, resume=resume,
-        extra={"reward_terms": dict(zip((f.__name__ for f in functions), weights, strict=True)),
-               "holdout": [task.id for task in split.holdout]},
+        cfg, out, data_files=data.data_files(cfg, parts.split),
+        tasks=parts.split.train, resume=resume,
+        extra={"reward_terms": dict(zip(names, parts.reward_weights, strict=True)),
+               "holdout": [task.id for task in parts.split.holdout]},
     )
     warning = ZeroStdWarning(float(settings.get("zero_std_warn", 0.5)))
     trainer = GRPOTrainer(
         model=model,
-        reward_funcs=[with_merged_calls(f) for f in functions],
+        reward_funcs=parts.reward_funcs,
         args=args,
-        train_dataset=grpo_dataset(split.train, limits),
+        train_dataset=parts.dataset,
         processing_class=tokenizer,
         peft_config=lora_config(settings.get("lora")),
-        environment_factory=environment_factories(split.train, data.env_factory(cfg), limits),
+        environment_factory=parts.environment_factory,
         callbacks=[warning],
     )
     trainer.train(resume_from_checkpoint=resume)

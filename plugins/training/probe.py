@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from orchestrl.api import Policy, Task, ToolEnvironment
-from orchestrl.plugins.rollout.engine import RolloutLimits, rollout
+from orchestrl.plugins.rollout.driver import rollout
+from orchestrl.plugins.rollout.engine import RolloutLimits
 
 
 def first_turn_rates(

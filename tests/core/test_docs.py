@@ -37,5 +37,15 @@ def test_contributing_example_is_the_tested_fixture_plugin():
     assert "tests/fixtures/orchestrl-brevity/orchestrl_brevity/__init__.py" in text
     body = example.read_text()
     assert "orchestrl_register_reward_term" in body
-    # the guide quotes the plugin's registration verbatim
-    assert 'registry.add("brevity", Brevity, config=BrevityConfig)' in text
+    code = body.split('"""\n', 1)[1].strip("\n")  # the file after its module docstring
+    assert f"```python\n{code}\n```" in text, "CONTRIBUTING.md must quote the plugin verbatim"
+
+
+def test_the_example_plugin_is_short_with_one_import_and_no_repeated_default():
+    body = (REPO_ROOT / "tests/fixtures/orchestrl-brevity/orchestrl_brevity/__init__.py")
+    code = body.read_text().split('"""\n', 1)[1]
+    lines = [ln for ln in code.splitlines() if ln.strip() and not ln.strip().startswith('"""')]
+    imports = [ln for ln in lines if ln.startswith(("import ", "from "))]
+    assert len(lines) <= 20, f"{len(lines)} lines of code"
+    assert imports == ["from orchestrl import Registry, RewardTerm, Task, Trajectory, hookimpl"]
+    assert code.count("400") == 1, "the default of max_chars is written once"

@@ -16,8 +16,8 @@ from orchestrl.plugins.cache.importers import import_booking_dir
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.env.environment import CachedEnvironment
-from orchestrl.plugins.env.schema import load_schemas
 from orchestrl.plugins.rewards.combined import CombinedReward
+from orchestrl.plugins.tools.schema import load_schemas
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ pytest.importorskip("mpmath", reason="mpmath (needed by the bfcl backends) is no
 
 from orchestrl.api import ToolCall
 from orchestrl.plugins.bfcl.calls import format_call
+from orchestrl.plugins.bfcl.entries import BfclEntry, load_entries
 from orchestrl.plugins.bfcl.package import (
     BACKEND_MODULES,
     CHECKER_MODULE,
@@ -26,7 +27,6 @@ from orchestrl.plugins.bfcl.package import (
     ensure_project_root,
     import_bfcl,
 )
-from orchestrl.plugins.bfcl.world import BfclEntry, load_entries
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,8 +9,8 @@ import pytest
 from orchestrl.api import JSON, PolicyOutput, Task
 from orchestrl.build import build
 from orchestrl.plugins.benchmarks.bfcl import BfclBenchmark
-from orchestrl.plugins.bfcl.gold_policy import BfclGoldPolicy
-from orchestrl.plugins.bfcl.world import load_entries
+from orchestrl.plugins.bfcl.entries import load_entries
+from orchestrl.plugins.policies.bfcl_gold import BfclGoldPolicy
 from orchestrl.plugins.rewards.combined import CombinedReward
 
 

@@ -111,7 +111,7 @@ def test_unknown_tools_and_bad_arguments_are_results_not_exceptions(base_tasks):
 
 def test_a_cache_with_schemas_or_a_bare_backend_is_adapted(base_tasks):
     from orchestrl.plugins.bfcl.environment import bfcl_cache
-    from orchestrl.plugins.env.schema import load_schemas
+    from orchestrl.plugins.tools.schema import load_schemas
 
     backend = MemoryBackend()
     typed = ResponseCache(backend, load_schemas(base_tasks[0].tools))

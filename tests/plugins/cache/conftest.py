@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from orchestrl.api import CacheBackend
-from orchestrl.plugins.env.schema import ToolSchema, load_schemas
+from orchestrl.plugins.tools.schema import ToolSchema, load_schemas
 
 
 @pytest.fixture(scope="session")

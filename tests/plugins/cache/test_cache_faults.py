@@ -140,7 +140,7 @@ KILLED_IMPORT = textwrap.dedent("""
     from orchestrl.plugins.cache.diskcache_backend import DiskCacheBackend
     from orchestrl.plugins.cache.importers import import_file
     from orchestrl.plugins.cache.response_cache import ResponseCache
-    from orchestrl.plugins.env.schema import load_schemas
+    from orchestrl.plugins.tools.schema import load_schemas
 
     backend = DiskCacheBackend(sys.argv[1])
     real_set = backend._cache.set
@@ -185,7 +185,7 @@ CONCURRENT_IMPORT = textwrap.dedent("""
     from orchestrl.build import build
     from orchestrl.plugins.cache.importers import import_file
     from orchestrl.plugins.cache.response_cache import ResponseCache
-    from orchestrl.plugins.env.schema import load_schemas
+    from orchestrl.plugins.tools.schema import load_schemas
     from orchestrl.plugins.cache.{module} import {cls}
 
     cache = ResponseCache({cls}(*sys.argv[3:]), load_schemas(sys.argv[1]))

@@ -58,7 +58,7 @@ OTHER_PROCESS = textwrap.dedent("""
     import json, sys
     from orchestrl.plugins.cache.diskcache_backend import DiskCacheBackend
     from orchestrl.plugins.cache.response_cache import ResponseCache
-    from orchestrl.plugins.env.schema import load_schemas
+    from orchestrl.plugins.tools.schema import load_schemas
 
     cache = ResponseCache(DiskCacheBackend(sys.argv[1]), load_schemas(sys.argv[2]))
     cache.put(sys.argv[3], json.loads(sys.argv[4]), json.loads(sys.argv[5]), "other-process")

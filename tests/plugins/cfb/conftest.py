@@ -12,7 +12,7 @@ from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.cfb.loaders import load_items
 from orchestrl.plugins.cfb.observations import GoldObservations
-from orchestrl.plugins.env.schema import load_schemas
+from orchestrl.plugins.tools.schema import load_schemas
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from orchestrl.plugins.booking.data import load_tasks
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.env.environment import CachedEnvironment
-from orchestrl.plugins.env.schema import load_schemas
+from orchestrl.plugins.tools.schema import load_schemas
 
 
 def same(a, b) -> bool:

@@ -12,7 +12,7 @@ import pytest
 
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.policies.openai_policy import OpenAIPolicy, to_openai_messages
-from orchestrl.plugins.rollout.engine import rollout
+from orchestrl.plugins.rollout.driver import rollout
 
 
 class ChatServer(BaseHTTPRequestHandler):

@@ -6,7 +6,7 @@ import pytest
 
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.policies.scripted import ScriptedPolicy
-from orchestrl.plugins.rollout.engine import rollout
+from orchestrl.plugins.rollout.driver import rollout
 
 
 def multi_step(tasks):

@@ -6,7 +6,8 @@ import pytest
 
 from orchestrl.build import build
 from orchestrl.plugins.policies.transformers_policy import TransformersPolicy
-from orchestrl.plugins.rollout.engine import RolloutLimits, rollout
+from orchestrl.plugins.rollout.driver import rollout
+from orchestrl.plugins.rollout.engine import RolloutLimits
 
 
 @pytest.fixture(scope="module")

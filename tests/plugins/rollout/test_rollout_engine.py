@@ -7,15 +7,10 @@ import json
 import pytest
 
 from orchestrl.api import ErrorKind, Policy, PolicyOutput, ToolEnvironment
-from orchestrl.errors import OrchestrlError
+from orchestrl.errors import ContextBudgetExceeded, OrchestrlError
 from orchestrl.plugins.policies.scripted import ScriptedPolicy
-from orchestrl.plugins.rollout.engine import (
-    ContextBudgetExceeded,
-    Episode,
-    RolloutLimits,
-    rollout,
-    rollouts,
-)
+from orchestrl.plugins.rollout.driver import rollout
+from orchestrl.plugins.rollout.engine import Episode, RolloutLimits
 
 
 class Replay(Policy):
@@ -164,9 +159,3 @@ def test_episode_offers_compacted_tools_when_asked(train_tasks, make_env):
         assert "description" not in json.dumps(tool["function"]["parameters"])
     episode = Episode(task, make_env(), RolloutLimits())
     assert episode.messages[-1] == {"role": "user", "content": task.query}
-
-
-def test_rollouts_yield_in_task_order(train_tasks, make_env):
-    tasks = train_tasks[:5]
-    got = list(rollouts(ScriptedPolicy(), make_env, tasks, progress=False))
-    assert [t.task_id for t in got] == [t.id for t in tasks]

@@ -11,8 +11,8 @@ from orchestrl.plugins.booking.data import EVAL_FILE, TRAIN_FILE, load_tasks, lo
 from orchestrl.plugins.cache.importers import import_booking_dir
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import ResponseCache
-from orchestrl.plugins.env.schema import load_schemas
 from orchestrl.plugins.synthesis.template import Template, load_template_file
+from orchestrl.plugins.tools.schema import load_schemas
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,10 @@ from orchestrl.plugins.booking.data import load_tools
 from orchestrl.plugins.policies.scripted import ScriptedPolicy
 from orchestrl.plugins.rewards.task_codec import task_to_json
 from orchestrl.plugins.rewards.trl_adapter import trl_reward_functions
-from orchestrl.plugins.rollout.engine import RolloutLimits, rollout
+from orchestrl.plugins.rollout.driver import rollout
+from orchestrl.plugins.rollout.engine import RolloutLimits
 from orchestrl.plugins.rollout.prompt import openai_tool
-from orchestrl.plugins.training.grpo import grpo_dataset, with_merged_calls
+from orchestrl.plugins.training.parts import grpo_dataset, with_merged_calls
 from orchestrl.plugins.training.trl_env import (
     environment_factories,
     merged_calls,

@@ -28,34 +28,17 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from orchestrl import hookimpl
 from orchestrl.api import Sampler, Task
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.bfcl.checker import check_entry, ground_truth_calls
+from orchestrl.plugins.bfcl.entries import BfclEntry, function_docs, load_entries
 from orchestrl.plugins.bfcl.executor import ERROR_PREFIX
 from orchestrl.plugins.bfcl.split import DEFAULT_EVAL_FRACTION, DEFAULT_SEED, select
 from orchestrl.plugins.bfcl.tasks import entry_to_task
 from orchestrl.plugins.bfcl.templates import pattern_of
-from orchestrl.plugins.bfcl.world import BfclEntry, function_docs, load_entries
 from orchestrl.registry import Registry
-
-
-@dataclass
-class BfclSamplerConfig:
-    """Where candidates come from and the complexity bounds."""
-
-    categories: list[str] = field(default_factory=lambda: ["multi_turn_base"])
-    min_turns: int = 1
-    max_turns: int = 8
-    min_calls: int = 1
-    max_calls: int = 64
-    eval_fraction: float = DEFAULT_EVAL_FRACTION
-    split_seed: int = DEFAULT_SEED
-    tools: str = "involved"
-    """involved: the tools of every class of the scenario; used: of the classes called."""
-
 
 TOOL_CHOICES = ("involved", "used")
 
@@ -170,4 +153,4 @@ def used_tools(task: Task) -> list[dict]:
 
 @hookimpl
 def orchestrl_register_sampler(registry: Registry) -> None:
-    registry.add("bfcl", BfclSampler, config=BfclSamplerConfig)
+    registry.add("bfcl", BfclSampler)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orchestrl.api import ErrorKind
 from orchestrl.plugins.booking.data import load_tasks
-from orchestrl.plugins.env.schema import coerce_arguments, load_schemas, validate_call
+from orchestrl.plugins.tools.schema import coerce_arguments, load_schemas, validate_call
 
 
 def test_every_gold_call_of_the_real_traces_is_valid(booking_dir):

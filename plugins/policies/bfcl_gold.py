@@ -11,18 +11,12 @@ benchmark must score every ground truth valid: a check of the whole evaluation l
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from orchestrl import hookimpl
 from orchestrl.api import JSON, Policy, PolicyOutput, Task
 from orchestrl.registry import Registry
 
 TURN_DONE = "Done."
-
-
-@dataclass
-class BfclGoldPolicyConfig:
-    """No options."""
 
 
 class BfclGoldPolicy(Policy):
@@ -54,4 +48,4 @@ class BfclGoldPolicy(Policy):
 
 @hookimpl
 def orchestrl_register_policy(registry: Registry) -> None:
-    registry.add("bfcl_gold", BfclGoldPolicy, config=BfclGoldPolicyConfig)
+    registry.add("bfcl_gold", BfclGoldPolicy)
