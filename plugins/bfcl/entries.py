@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrl.errors import DataError
+from orchestrl.jsonl import read_jsonl
 from orchestrl.plugins.bfcl.package import FUNC_DOC_FILES, data_dir
 
 CATEGORIES: tuple[str, ...] = (
@@ -55,20 +56,11 @@ class BfclEntry:
 
 
 def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    if not path.is_file():
-        raise DataError(f"bfcl data file '{path}' does not exist")
     records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-                raise DataError(f"{path}:{number}: an entry needs a string 'id'")
-            records.append((number, record))
+    for number, record in read_jsonl(path):
+        if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+            raise DataError(f"{path}:{number}: an entry needs a string 'id'")
+        records.append((number, record))
     return records
 
 

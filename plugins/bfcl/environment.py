@@ -36,6 +36,7 @@ from orchestrl.plugins.bfcl.checker import new_backends
 from orchestrl.plugins.bfcl.entries import BfclEntry
 from orchestrl.plugins.bfcl.executor import ERROR_PREFIX, BfclBackends
 from orchestrl.plugins.bfcl.tasks import task_to_entry
+from orchestrl.plugins.tools.failure import response_failed
 
 MISS_POLICIES = ("live", "error", "strict")
 SOURCE = "bfcl:live"
@@ -79,8 +80,8 @@ def result_of(response: str, *, cache_hit: bool, key: str | None) -> ToolResult:
         elif "missing" in response and "required" in response:
             kind = ErrorKind.MISSING_REQUIRED
         return ToolResult(False, content, kind, response, cache_hit, key)
-    if isinstance(content, dict) and "error" in content:
-        message = str(content["error"])
+    if response_failed(content):
+        message = str(content.get("error", content))
         return ToolResult(False, content, ErrorKind.API_ERROR, message, cache_hit, key)
     return ToolResult(True, content, None, "", cache_hit, key)
 

@@ -9,33 +9,18 @@ malformed record; nothing is half-read.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from orchestrl.api import DependencyRef, GoldStep, Task
 from orchestrl.errors import DataError
+from orchestrl.jsonl import read_jsonl
 from orchestrl.paths import MISSING, resolve
 
 TOOLS_FILE = "tools.jsonl"
 TEMPLATES_FILE = "workflow_templates.json"
 TRAIN_FILE = "train_101.jsonl"
 EVAL_FILE = "eval_80.jsonl"
-
-
-def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line_number, record)`` for each non-blank line; DataError names file and line."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"data file '{path}' does not exist")
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
 
 
 def load_tools(data_dir: str | Path) -> dict[str, dict[str, Any]]:

@@ -44,14 +44,10 @@ from orchestrl.plugins.cache.keys import (
     key_function,
 )
 from orchestrl.plugins.cache.lru import DEFAULT_MAX_BYTES, DecodedLRU
+from orchestrl.plugins.tools.failure import response_failed
 from orchestrl.plugins.tools.schema import ToolSchema
 
 BATCH = 512
-
-
-def response_failed(response: JSON) -> bool:
-    """Whether a response reports a failure itself: an ``error`` key or ``status`` false."""
-    return isinstance(response, dict) and ("error" in response or response.get("status") is False)
 
 
 def now() -> str:

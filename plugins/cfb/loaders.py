@@ -25,7 +25,8 @@ from typing import Any
 
 from orchestrl.api import JSON, GoldStep, Task
 from orchestrl.errors import DataError
-from orchestrl.plugins.booking.data import load_tasks, load_templates, load_tools, read_jsonl
+from orchestrl.jsonl import read_jsonl
+from orchestrl.plugins.booking.data import load_tasks, load_templates, load_tools
 from orchestrl.plugins.cache.importers import maybe_json
 from orchestrl.plugins.cfb.turns import assign_turns
 

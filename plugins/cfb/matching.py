@@ -24,11 +24,11 @@ from dataclasses import dataclass
 
 from orchestrl.api import JSON, GoldStep, ToolCall
 from orchestrl.plugins.cache.keys import canonical_arguments, canonical_key
-from orchestrl.plugins.cache.response_cache import response_failed
 from orchestrl.plugins.cfb.loaders import payload
 from orchestrl.plugins.cfb.observations import GoldObservations
 from orchestrl.plugins.cfb.rules import UNORDERED_KEYS, exact_keys
 from orchestrl.plugins.rewards.normalize import values_equal
+from orchestrl.plugins.tools.failure import response_failed
 from orchestrl.plugins.tools.schema import ToolSchema
 
 STAGES = ("exact", "normalized", "response", "judge")

@@ -30,9 +30,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from orchestrl.api import JSON, RESPONSE_CHARS, ErrorKind, Task, ToolResult
 from orchestrl.plugins.cache.codec import response_digest
-from orchestrl.plugins.cache.response_cache import ResponseCache, response_failed
+from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.env.counters import EnvCounters
 from orchestrl.plugins.env.miss import MissPolicy, make_miss_policy
+from orchestrl.plugins.tools.failure import response_failed
 from orchestrl.plugins.tools.schema import ToolSchema, coerce_arguments, validate_call
 
 

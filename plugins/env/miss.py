@@ -17,8 +17,9 @@ from typing import Protocol
 
 from orchestrl.api import JSON, ErrorKind, ToolResult
 from orchestrl.errors import CacheMissError, ConfigError
-from orchestrl.plugins.cache.response_cache import ResponseCache, now, response_failed
+from orchestrl.plugins.cache.response_cache import ResponseCache, now
 from orchestrl.plugins.env.live import FetchError, HttpFetcher
+from orchestrl.plugins.tools.failure import response_failed
 from orchestrl.plugins.tools.schema import ToolSchema
 
 POLICIES = ("error", "strict", "live")

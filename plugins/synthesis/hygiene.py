@@ -41,7 +41,8 @@ def task_keys(task: Task, key: KeyFunction) -> list[str]:
 
 def load_task_file(path: str | Path, tools: Mapping[str, Mapping[str, Any]]) -> list[Task]:
     """Tasks from a Booking trace file or a synthesized task JSONL (detected per file)."""
-    from orchestrl.plugins.booking.data import load_tasks, read_jsonl
+    from orchestrl.jsonl import read_jsonl
+    from orchestrl.plugins.booking.data import load_tasks
     from orchestrl.plugins.synthesis.output import read_tasks
 
     path = Path(path)

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, Protocol
 from orchestrl.paths import MISSING, resolve
 from orchestrl.plugins.synthesis.mining import format_path, leaves
 from orchestrl.plugins.synthesis.values import canonical
+from orchestrl.plugins.tools.failure import response_failed
 
 
 class EntryLike(Protocol):
@@ -47,8 +48,7 @@ def usable(response: Any) -> bool:
     """Whether a response is a success worth building on (not empty, no failure report)."""
     if response in (None, "", {}, []):
         return False
-    return not (isinstance(response, dict)
-                and ("error" in response or response.get("status") is False))
+    return not response_failed(response)
 
 
 class CallIndex:

@@ -105,7 +105,7 @@ def task_from_record(record: dict[str, Any]) -> Task:
 
 def read_tasks(path: str | Path) -> list[Task]:
     """Tasks from a JSONL file written by :func:`write_tasks`; DataError names file and line."""
-    from orchestrl.plugins.booking.data import read_jsonl
+    from orchestrl.jsonl import read_jsonl
 
     tasks = []
     for number, record in read_jsonl(Path(path)):

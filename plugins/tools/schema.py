@@ -129,7 +129,8 @@ class Violation:
 def load_schemas(source: str | Path | Iterable[Mapping[str, Any]]) -> dict[str, ToolSchema]:
     """Schemas by name from a data directory, a ``tools.jsonl`` path, or records."""
     if isinstance(source, str | Path):
-        from orchestrl.plugins.booking.data import TOOLS_FILE, read_jsonl
+        from orchestrl.jsonl import read_jsonl
+        from orchestrl.plugins.booking.data import TOOLS_FILE
 
         path = Path(source)
         path = path / TOOLS_FILE if path.is_dir() else path

@@ -10,7 +10,8 @@ import pytest
 
 from orchestrl.plugins.cache.codec import response_digest
 from orchestrl.plugins.cache.importers import import_booking_dir, import_file
-from orchestrl.plugins.cache.response_cache import Recording, ResponseCache, response_failed
+from orchestrl.plugins.cache.response_cache import Recording, ResponseCache
+from orchestrl.plugins.tools.failure import response_failed
 
 
 def raw_triples(booking_dir: Path, names: tuple[str, ...] = ("train_101.jsonl", "eval_80.jsonl")
