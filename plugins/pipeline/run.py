@@ -12,6 +12,7 @@ linking every stage's outputs.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,16 @@ STAGES = ("synth", "sft", "grpo", "eval")
 
 
 def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
-    """Run (or resume) every stage for ``cfg``; write summary and report into ``out``."""
-    console = Console(stderr=True)
+    """Run (or resume) every stage for ``cfg``; write summary and report into ``out``, and each
+    stage's start, end, wall time and summary into ``out/run.log``."""
     out.mkdir(parents=True, exist_ok=True)
+    with (out / "run.log").open("a", encoding="utf-8") as log_file:
+        return _run(cfg, out, log_file)
+
+
+def _run(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
+    console = Console(stderr=True)
+    logged = Console(file=log_file, width=100, no_color=True, log_path=False)
     (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
     store = ArtifactStore(Path(str(cfg.run.artifacts)))
     world_of_run = build_world(cfg)
@@ -40,9 +48,16 @@ def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
 
     def stage(name: str, config: Any, inputs: list[str], body: Any) -> StageResult:
         console.rule(f"[bold]stage {name}")
+        logged.log(f"stage {name}: started")
+        log_file.flush()
+        started = time.perf_counter()
         result = store.run(name, config, inputs, body)
         verb = "skipped (unchanged)" if result.skipped else "done"
-        console.print(f"{name}: {verb} -> {result.directory}")
+        seconds = time.perf_counter() - started
+        console.print(f"{name}: {verb} in {seconds:.0f} s -> {result.directory}")
+        logged.log(f"stage {name}: {verb} in {seconds:.1f} s -> {result.directory} "
+                   f"{json.dumps(result.summary, default=str)[:2000]}")
+        log_file.flush()
         results[name] = result
         return result
 
@@ -85,4 +100,5 @@ def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
 
     report = write_run_report(summary, results, out)
     console.print(f"report: {report}")
+    logged.log(f"report: {report}")
     return summary

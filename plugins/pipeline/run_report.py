@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +34,37 @@ def write_run_report(summary: dict[str, Any], stages: dict[str, StageResult], ou
     text += ["## Stages", "", "| stage | status | outputs |", "|---|---|---|"]
     for name, result in stages.items():
         status = "reused (inputs unchanged)" if result.skipped else "ran"
-        text.append(f"| {name} | {status} | [{result.directory.name}]({result.directory}) |")
+        link = _link(result.directory, out)
+        text.append(f"| {name} | {status} | [{result.directory.name}]({link}) |")
     text += ["", "Stage summaries:", ""]
     for name, result in stages.items():
-        brief = {k: v for k, v in result.summary.items() if not isinstance(v, dict | list)}
-        text.append(f"- **{name}**: {brief}")
+        text.append(f"- **{name}**: {_brief(result.summary)}")
         for extra in sorted(result.directory.glob("*.md")) + sorted(result.directory.glob("*.png")):
-            text.append(f"  - [{extra.name}]({extra})")
+            text.append(f"  - [{extra.name}]({_link(extra, out)})")
     text += ["", "Resolved config: [config.yaml](config.yaml); machine-readable summary: "
              "[summary.json](summary.json)."]
     path = out / "report.md"
     path.write_text("\n".join(text) + "\n", encoding="utf-8")
     return path
+
+
+def _link(target: Path, out: Path) -> str:
+    """``target`` relative to the report's directory, so the link works where report.md is."""
+    return Path(os.path.relpath(Path(target).resolve(), Path(out).resolve())).as_posix()
+
+
+def _brief(summary: dict[str, Any]) -> str:
+    """A stage summary in one line: scalars as they are, ``metrics`` flattened, lists counted."""
+    parts = []
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            parts += [f"{key}.{k}={_fmt(v) if _num(v) else v}" for k, v in value.items()
+                      if not isinstance(v, dict | list)]
+        elif isinstance(value, list):
+            parts.append(f"{key}=[{len(value)} values]")
+        else:
+            parts.append(f"{key}={_fmt(value) if isinstance(value, float) else value}")
+    return ", ".join(parts) or "-"
 
 
 def _num(value: Any) -> bool:

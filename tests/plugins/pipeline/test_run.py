@@ -39,6 +39,9 @@ def test_multirun_of_two_presets_reports_one_row_each_and_reruns_resume(
         assert summary["metrics_before"] is not None
         assert "orchestration" in summary["reward_curve"] or "binary" in summary["reward_curve"]
         assert (path.parent / "report.md").is_file()
+        log = (path.parent / "run.log").read_text()
+        for stage in ("synth", "sft", "grpo", "eval_base", "eval"):
+            assert f"stage {stage}: " in log, log
     first, second = (json.loads(p.read_text())["stages"] for p in summaries)
     # synth, sft and the base evaluation do not depend on the reward: the second job reuses them
     for stage in ("synth", "sft", "eval_base"):
