@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import random
 import zlib
-from dataclasses import dataclass
 
 from orchestrl import hookimpl
 from orchestrl.api import JSON, GoldStep, Policy, PolicyOutput, Task
@@ -26,17 +25,6 @@ from orchestrl.errors import ConfigError
 from orchestrl.registry import Registry
 
 FINAL_ANSWER = "All requested information has been retrieved."
-
-
-@dataclass
-class ScriptedPolicyConfig:
-    """Injection rates in [0, 1] and the seed of their draws."""
-
-    wrong_value: float = 0.0
-    wrong_order: float = 0.0
-    missing_step: float = 0.0
-    unparsable: float = 0.0
-    seed: int = 0
 
 
 class ScriptedPolicy(Policy):
@@ -125,4 +113,4 @@ def _perturb(value: JSON, rng: random.Random) -> JSON:
 
 @hookimpl
 def orchestrl_register_policy(registry: Registry) -> None:
-    registry.add("scripted", ScriptedPolicy, config=ScriptedPolicyConfig)
+    registry.add("scripted", ScriptedPolicy)
