@@ -4,7 +4,10 @@ Values are stored as raw bytes in SQLite (never pickled: the :class:`BytesOnlyDi
 store anything but ``str`` keys and ``bytes`` values, and refuses to unpickle a row written by
 someone else). Nothing is ever evicted. ``set_many`` and ``transaction()`` run inside one
 SQLite ``BEGIN IMMEDIATE`` transaction, so a write is all-or-nothing even if the process dies,
-and writers in several processes are serialised by SQLite's lock.
+and writers in several processes are serialised by SQLite's lock. Values of 1 MiB and more live in
+files beside the database; a writer killed after writing such a file but before committing
+leaves an orphan file, which :meth:`DiskCacheBackend.orphan_files` finds (``cache verify``
+reports them, ``cache verify --repair`` removes them).
 """
 
 from __future__ import annotations
@@ -108,6 +111,26 @@ class DiskCacheBackend(CacheBackend):
         """One SQLite write transaction: other writers wait; a crash rolls everything back."""
         with self._cache.transact(retry=True):
             yield
+
+    def orphan_files(self) -> list[Path]:
+        """Value files in the directory that no entry references (left by a writer killed
+        between writing a large value's file and committing its row), sorted. Listed under the
+        write lock, so a running writer's uncommitted files are not among them."""
+        with self.transaction():
+            referenced = {row[0] for row in self._cache._sql(
+                "SELECT filename FROM Cache WHERE filename IS NOT NULL")}
+            return sorted(path for path in self.directory.glob("*/*/*.val")
+                          if path.relative_to(self.directory).as_posix() not in referenced)
+
+    def remove_orphan_files(self) -> tuple[int, int]:
+        """Delete :meth:`orphan_files` under the write lock; return (files, bytes) removed."""
+        removed = size = 0
+        with self.transaction():
+            for path in self.orphan_files():
+                size += path.stat().st_size
+                path.unlink()
+                removed += 1
+        return removed, size
 
     def close(self) -> None:
         self._cache.close()
