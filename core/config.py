@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from omegaconf import DictConfig
 
 from orchestrl.errors import ConfigError
+from orchestrl.home import register_resolver
 
 CONFIG_MODULE = "orchestrl.conf"
+register_resolver()
 
 
 def compose(overrides: Sequence[str] = (), *, config_name: str = "config") -> DictConfig:

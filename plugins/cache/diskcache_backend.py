@@ -29,9 +29,10 @@ from orchestrl.registry import Registry
 
 @dataclass
 class DiskCacheConfig:
-    """Where the cache lives, and how long a writer waits for another process's lock."""
+    """Where the cache lives (default: :func:`orchestrl.home.cache_dir`), and how long a
+    writer waits for another process's lock."""
 
-    directory: str = "${oc.env:ORCHESTRL_CACHE_DIR,.orchestrl/cache}"
+    directory: str = "${orchestrl_dir:cache}"
     timeout_s: float = 60.0
 
 
@@ -62,7 +63,10 @@ class BytesOnlyDisk(diskcache.Disk):
 class DiskCacheBackend(CacheBackend):
     """A diskcache ``Cache`` in ``directory`` (created when missing)."""
 
-    def __init__(self, directory: str = ".orchestrl/cache", timeout_s: float = 60.0) -> None:
+    def __init__(self, directory: str | None = None, timeout_s: float = 60.0) -> None:
+        from orchestrl.home import cache_dir
+
+        directory = str(cache_dir()) if directory is None else directory
         self.directory = Path(directory)
         try:
             self._cache = diskcache.Cache(
