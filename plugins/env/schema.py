@@ -127,7 +127,8 @@ class Violation:
 
 
 def load_schemas(source: str | Path | Iterable[Mapping[str, Any]]) -> dict[str, ToolSchema]:
-    """Schemas by name from a data directory, a ``tools.jsonl`` path, or records."""
+    """Schemas by name from a data directory, a ``tools.jsonl`` path, or records; a file that
+    holds none is a DataError (an empty world would score every policy 0, silently)."""
     if isinstance(source, str | Path):
         from orchestrl.plugins.booking.data import TOOLS_FILE, read_jsonl
 
@@ -140,6 +141,8 @@ def load_schemas(source: str | Path | Iterable[Mapping[str, Any]]) -> dict[str, 
             except ValueError as exc:
                 raise DataError(f"{path}:{number}: {exc}") from None
             schemas[schema.name] = schema
+        if not schemas:
+            raise DataError(f"'{path}' holds no tool schemas")
         return schemas
     return {schema.name: schema for schema in map(ToolSchema.from_record, source)}
 

@@ -23,6 +23,7 @@ from omegaconf import DictConfig
 
 from orchestrl.api import Task, ToolEnvironment
 from orchestrl.errors import ConfigError
+from orchestrl.nodes import given
 from orchestrl.plugins.rollout.engine import RolloutLimits
 from orchestrl.plugins.worlds import is_bfcl
 
@@ -109,7 +110,7 @@ def rollout_limits(cfg: DictConfig) -> RolloutLimits:
     """Rollout limits from ``trainer.rollout``; tool messages default to env.max_response_chars,
     and the BFCL world's system turn to the one its benchmark evaluates with, so training and
     evaluation prompts agree."""
-    node: dict[str, Any] = dict(cfg.trainer.get("rollout") or {})
+    node: dict[str, Any] = given(cfg.trainer.get("rollout"))  # unset: the engine's defaults
     if is_bfcl(cfg) and "system_prompt" not in node:
         from orchestrl.plugins.benchmarks.bfcl import SYSTEM_PROMPT
 

@@ -88,6 +88,8 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
         reward_weights=weights,
         max_tool_calling_iterations=int(settings.max_tool_calling_iterations),
     )
+    peft_config = lora_config(settings.get("lora"))  # bad values fail before the model loads
+    warning = ZeroStdWarning(float(settings.get("zero_std_warn", 0.5)))
     model, tokenizer = load_for_training(cfg)
     resume = run.resume_point(cfg, out)
     run.write_run_record(
@@ -96,14 +98,13 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
         extra={"reward_terms": dict(zip((f.__name__ for f in functions), weights, strict=True)),
                "holdout": [task.id for task in split.holdout]},
     )
-    warning = ZeroStdWarning(float(settings.get("zero_std_warn", 0.5)))
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=[with_merged_calls(f) for f in functions],
         args=args,
         train_dataset=grpo_dataset(split.train, limits),
         processing_class=tokenizer,
-        peft_config=lora_config(settings.get("lora")),
+        peft_config=peft_config,
         environment_factory=environment_factories(split.train, data.env_factory(cfg), limits),
         callbacks=[warning],
     )
