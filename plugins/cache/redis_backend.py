@@ -118,8 +118,9 @@ class RedisBackend(CacheBackend):
         stop = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(lock, holder, stop),
                                 name="redis-lock-heartbeat", daemon=True)
+        mine = _holder_text()
         try:
-            self._call(self._client.set, holder, _holder_text(), px=int(self._lease * 1000))
+            self._call(self._client.set, holder, mine, px=int(self._lease * 1000))
             beat.start()
             yield
         finally:
@@ -127,7 +128,8 @@ class RedisBackend(CacheBackend):
             if beat.is_alive():
                 beat.join()
             with contextlib.suppress(redis.exceptions.RedisError):
-                self._client.delete(holder)
+                if self._client.get(holder) == mine.encode():  # not a later holder's
+                    self._client.delete(holder)
             # LockError: it expired while held; the write itself was still atomic
             with contextlib.suppress(redis.exceptions.LockError):
                 lock.release()
