@@ -52,6 +52,9 @@ def command_table(host: PluginHost) -> CommandTable:
 
 def show_plugins(host: PluginHost, argv: list[str]) -> int:
     """Print each plugin, its version, hooks and components (``--json`` for machines)."""
+    unknown = [arg for arg in argv if arg != "--json"]
+    if unknown:
+        raise OrchestrlError(f"orchestrl plugins takes only --json, not {unknown[0]!r}")
     infos = host.plugins()
     if "--json" in argv:
         print(json.dumps([info.__dict__ for info in infos], indent=2))

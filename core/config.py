@@ -12,8 +12,11 @@ from collections.abc import Sequence
 from omegaconf import DictConfig
 
 from orchestrl.errors import ConfigError
+from orchestrl.home import register_resolver
+from orchestrl.nodes import check_root
 
 CONFIG_MODULE = "orchestrl.conf"
+register_resolver()
 
 
 def compose(overrides: Sequence[str] = (), *, config_name: str = "config") -> DictConfig:
@@ -33,13 +36,15 @@ def compose(overrides: Sequence[str] = (), *, config_name: str = "config") -> Di
     global_hydra.clear()
     try:
         with initialize_config_module(config_module=CONFIG_MODULE, version_base=None):
-            return hydra_compose(config_name=config_name, overrides=list(overrides))
+            cfg = hydra_compose(config_name=config_name, overrides=list(overrides))
     except Exception as exc:
         raise as_config_error(exc) from None
     finally:
         global_hydra.clear()
         if saved is not None:
             global_hydra.initialize(saved)
+    check_root(cfg)
+    return cfg
 
 
 def as_config_error(exc: BaseException) -> ConfigError:

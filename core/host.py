@@ -26,6 +26,7 @@ from hydra.core.config_store import ConfigStore
 
 from orchestrl import hookspecs
 from orchestrl.errors import PluginError
+from orchestrl.nodes import store_schemas
 from orchestrl.registry import KINDS, Registry
 
 ENTRY_POINT_GROUP = "orchestrl"
@@ -111,6 +112,7 @@ class PluginHost:
             registry = Registry(kind, config_store=store)
             self._call_each(f"orchestrl_register_{kind.name}", registry=registry)
             self.registries[kind.name] = registry
+        store_schemas(store)
 
     def registry(self, kind: str) -> Registry:
         """The registry of ``kind`` (one of :data:`orchestrl.registry.KINDS`)."""

@@ -2,7 +2,7 @@
 
 Importing ``bfcl_eval`` modules can create result folders under ``BFCL_PROJECT_ROOT`` (inside
 site-packages when the variable is unset), so :func:`ensure_project_root` points it at a
-directory of ours, ``$ORCHESTRL_HOME/bfcl`` (default ``~/.cache/orchestrl/bfcl``), before any
+directory of ours, ``$ORCHESTRL_HOME/bfcl`` (:func:`orchestrl.home.bfcl_root`), before any
 ``bfcl_eval`` import. Only the narrow modules the multi-turn world needs are imported: the
 executable backends (which need ``mpmath``) and the checker's pure comparison functions.
 """
@@ -41,11 +41,9 @@ STATELESS_CLASSES = frozenset({"MathAPI"})
 
 def ensure_project_root() -> Path:
     """Set ``BFCL_PROJECT_ROOT`` to our directory unless the user set it; return it."""
-    current = os.environ.get("BFCL_PROJECT_ROOT")
-    if current:
-        return Path(current)
-    home = Path(os.environ.get("ORCHESTRL_HOME", Path.home() / ".cache" / "orchestrl"))
-    root = home / "bfcl"
+    from orchestrl.home import bfcl_root
+
+    root = bfcl_root()
     os.environ["BFCL_PROJECT_ROOT"] = str(root)
     return root
 

@@ -31,6 +31,8 @@ def load_tools(data_dir: str | Path) -> dict[str, dict[str, Any]]:
         if not isinstance(record, dict) or not isinstance(record.get("name"), str):
             raise DataError(f"{path}:{number}: a tool schema needs a string 'name'")
         tools[record["name"]] = record
+    if not tools:  # an empty world would score every policy 0, silently
+        raise DataError(f"'{path}' holds no tool schemas")
     return tools
 
 

@@ -56,7 +56,8 @@ def encode_record(record: dict[str, Any]) -> bytes:
 
 def _record_text(record: dict[str, Any]) -> bytes:
     try:
-        text = json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        # NaN/Infinity may appear in canonical arguments (never in responses: see digest)
+        text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
     except RecursionError:
         raise ValueError("the response is nested too deeply to store") from None
     except TypeError as exc:

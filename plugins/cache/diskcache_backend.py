@@ -4,7 +4,10 @@ Values are stored as raw bytes in SQLite (never pickled: the :class:`BytesOnlyDi
 store anything but ``str`` keys and ``bytes`` values, and refuses to unpickle a row written by
 someone else). Nothing is ever evicted. ``set_many`` and ``transaction()`` run inside one
 SQLite ``BEGIN IMMEDIATE`` transaction, so a write is all-or-nothing even if the process dies,
-and writers in several processes are serialised by SQLite's lock.
+and writers in several processes are serialised by SQLite's lock. Values of 1 MiB and more live in
+files beside the database; a writer killed after writing such a file but before committing
+leaves an orphan file, which :meth:`DiskCacheBackend.orphan_files` finds (``cache verify``
+reports them, ``cache verify --repair`` removes them).
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from orchestrl.registry import Registry
 
 @dataclass
 class DiskCacheConfig:
-    """Where the cache lives, and how long a writer waits for another process's lock."""
+    """Where the cache lives (default: :func:`orchestrl.home.cache_dir`), and how long a
+    writer waits for another process's lock."""
 
-    directory: str = "${oc.env:ORCHESTRL_CACHE_DIR,.orchestrl/cache}"
+    directory: str = "${orchestrl_dir:cache}"
     timeout_s: float = 60.0
 
 
@@ -59,7 +63,10 @@ class BytesOnlyDisk(diskcache.Disk):
 class DiskCacheBackend(CacheBackend):
     """A diskcache ``Cache`` in ``directory`` (created when missing)."""
 
-    def __init__(self, directory: str = ".orchestrl/cache", timeout_s: float = 60.0) -> None:
+    def __init__(self, directory: str | None = None, timeout_s: float = 60.0) -> None:
+        from orchestrl.home import cache_dir
+
+        directory = str(cache_dir()) if directory is None else directory
         self.directory = Path(directory)
         try:
             self._cache = diskcache.Cache(
@@ -108,6 +115,26 @@ class DiskCacheBackend(CacheBackend):
         """One SQLite write transaction: other writers wait; a crash rolls everything back."""
         with self._cache.transact(retry=True):
             yield
+
+    def orphan_files(self) -> list[Path]:
+        """Value files in the directory that no entry references (left by a writer killed
+        between writing a large value's file and committing its row), sorted. Listed under the
+        write lock, so a running writer's uncommitted files are not among them."""
+        with self.transaction():
+            referenced = {row[0] for row in self._cache._sql(
+                "SELECT filename FROM Cache WHERE filename IS NOT NULL")}
+            return sorted(path for path in self.directory.glob("*/*/*.val")
+                          if path.relative_to(self.directory).as_posix() not in referenced)
+
+    def remove_orphan_files(self) -> tuple[int, int]:
+        """Delete :meth:`orphan_files` under the write lock; return (files, bytes) removed."""
+        removed = size = 0
+        with self.transaction():
+            for path in self.orphan_files():
+                size += path.stat().st_size
+                path.unlink()
+                removed += 1
+        return removed, size
 
     def close(self) -> None:
         self._cache.close()

@@ -13,22 +13,25 @@ Formats (one JSON record per line; :func:`detect_format` tells them apart by the
   ``provenance`` (an object with ``source``/``time``) and ``state``. :func:`export_jsonl`
   writes this format, one line per recorded response, so export then import is lossless.
 
-An import is all-or-nothing per file: the whole file is read and checked first, then written in
-one atomic :meth:`ResponseCache.put_many`. A bad line raises
-:class:`~orchestrl.errors.DataError` naming file and line, and nothing of that file is stored.
+An import is all-or-nothing, for one file and for several (a directory, or every path given to
+``orchestrl cache import``): every file is read and checked first
+(:mod:`~orchestrl.plugins.cache.import_checks`), then everything is written in one atomic
+:meth:`ResponseCache.put_many`. A bad line raises :class:`~orchestrl.errors.DataError` naming
+file and line, and nothing is stored.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from orchestrl.errors import DataError
+from orchestrl.plugins.cache.import_checks import check_recordings, loads_record
 from orchestrl.plugins.cache.response_cache import Recording, ResponseCache, now
 
 FORMATS = ("booking", "complexfuncbench", "jsonl")
@@ -36,7 +39,7 @@ FORMATS = ("booking", "complexfuncbench", "jsonl")
 
 @dataclass
 class ImportReport:
-    """What one file's import did."""
+    """What one file's import did (the write counts are for every file of a directory import)."""
 
     path: str
     format: str
@@ -45,12 +48,56 @@ class ImportReport:
     responses_added: int = 0
     unchanged: int = 0
     skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+Located = tuple[str, Recording]
+"""A recording and where it was read (``file:line``)."""
 
 
 def import_file(
-    cache: ResponseCache, path: str | Path, fmt: str = "auto", *, progress: bool = False
+    cache: ResponseCache, path: str | Path, fmt: str = "auto", *, allow_unknown: bool = False,
+    progress: bool = False,
 ) -> ImportReport:
     """Import one file of format ``fmt`` (or detected) into ``cache``, all or nothing."""
+    return import_files(cache, [(Path(path), fmt)], allow_unknown=allow_unknown,
+                        progress=progress)[0]
+
+
+def import_files(
+    cache: ResponseCache, sources: list[tuple[Path, str]], *, allow_unknown: bool = False,
+    progress: bool = False,
+) -> list[ImportReport]:
+    """Import every ``(path, format)`` in one atomic write: all files are stored, or none.
+
+    Every file is read and checked first (:mod:`~orchestrl.plugins.cache.import_checks`:
+    strict JSON, valid and known tool names); a DataError names the file and line and nothing
+    is written. Each report gets the write's counts (one write for all the files).
+    """
+    reports: list[ImportReport] = []
+    recordings: list[Recording] = []
+    for path, fmt in sources:
+        report, located = read_file(path, fmt, progress=progress)
+        counts = check_recordings([(w, r.function, r.arguments) for w, r in located],
+                                  cache.schemas, allow_unknown=allow_unknown)
+        report.warnings = counts.warnings(str(path))
+        reports.append(report)
+        recordings.extend(rec for _, rec in located)
+    try:
+        stats = cache.put_many(recordings)
+    except ValueError as exc:
+        names = ", ".join(r.path for r in reports)
+        raise DataError(f"{names}: cannot store a response ({exc}); nothing was imported"
+                        ) from None
+    for report in reports:
+        report.keys_added, report.responses_added = stats.keys_added, stats.responses_added
+        report.unchanged = stats.unchanged
+    return reports
+
+
+def read_file(path: str | Path, fmt: str = "auto", *, progress: bool = False
+              ) -> tuple[ImportReport, list[Located]]:
+    """Every recording of one file, with where it was read; DataError naming file:line."""
     path = Path(path)
     fmt = detect_format(path) if fmt == "auto" else fmt
     if fmt not in FORMATS:
@@ -58,33 +105,29 @@ def import_file(
     report = ImportReport(str(path), fmt)
     reader = {"booking": _read_booking, "complexfuncbench": read_complexfuncbench,
               "jsonl": read_plain_jsonl}[fmt]
-    recordings = []
+    located: list[Located] = []
     stamp = now()
-    for rec in tqdm(reader(path, report), desc=f"reading {path.name}", unit=" responses",
-                    disable=not progress, leave=False):
+    for where, rec in tqdm(reader(path, report), desc=f"reading {path.name}",
+                           unit=" responses", disable=not progress, leave=False):
         if rec.provenance.get("time") is None:
             rec = Recording(rec.function, rec.arguments, rec.response,
                             {**rec.provenance, "time": stamp}, rec.state)
-        recordings.append(rec)
-    report.recordings = len(recordings)
-    try:
-        stats = cache.put_many(recordings)
-    except ValueError as exc:
-        raise DataError(f"{path}: cannot store a response ({exc}); nothing was imported") from None
-    report.keys_added, report.responses_added = stats.keys_added, stats.responses_added
-    report.unchanged = stats.unchanged
-    return report
+        located.append((where, rec))
+    report.recordings = len(located)
+    return report, located
 
 
 def import_booking_dir(
-    cache: ResponseCache, data_dir: str | Path, *, progress: bool = False
+    cache: ResponseCache, data_dir: str | Path, *, allow_unknown: bool = False,
+    progress: bool = False,
 ) -> list[ImportReport]:
-    """Seed ``cache`` with every real response in a Booking data directory's trace files."""
+    """Seed ``cache`` with every real response in a Booking data directory's trace files, in
+    one all-or-nothing write."""
     from orchestrl.plugins.booking.data import EVAL_FILE, TRAIN_FILE
 
     data_dir = Path(data_dir)
-    return [import_file(cache, data_dir / name, "booking", progress=progress)
-            for name in (TRAIN_FILE, EVAL_FILE)]
+    return import_files(cache, [(data_dir / name, "booking") for name in (TRAIN_FILE, EVAL_FILE)],
+                        allow_unknown=allow_unknown, progress=progress)
 
 
 def detect_format(path: Path) -> str:
@@ -105,24 +148,25 @@ def detect_format(path: Path) -> str:
 # ---------------------------------------------------------------------- readers
 
 
-def _read_booking(path: Path, report: ImportReport) -> Iterator[Recording]:
+def _read_booking(path: Path, report: ImportReport) -> Iterator[Located]:
     from orchestrl.plugins.booking.data import load_tasks
 
+    lines = [number for number, _ in _jsonl(path)]  # strict pass: duplicate keys, huge ints
     try:
         tasks = load_tasks(path, {})
     except RecursionError:
         raise DataError(f"{path}: a record is nested too deeply") from None
-    for task in tasks:
+    for number, task in zip(lines, tasks, strict=True):
         for step in task.steps:
             if step.response is None:
                 report.skipped += 1
                 continue
             source = f"{path.name}#{task.id}.step{step.index}"
-            yield Recording(step.function, step.arguments, step.response,
-                            {"source": source, "format": "booking"})
+            yield (f"{path}:{number}", Recording(step.function, step.arguments, step.response,
+                                                 {"source": source, "format": "booking"}))
 
 
-def read_complexfuncbench(path: Path, report: ImportReport | None = None) -> Iterator[Recording]:
+def read_complexfuncbench(path: Path, report: ImportReport | None = None) -> Iterator[Located]:
     """Recordings of every (call, observation) pair in a ComplexFuncBench JSONL file."""
     for number, entry in _jsonl(path):
         where = f"{path}:{number}"
@@ -148,15 +192,16 @@ def read_complexfuncbench(path: Path, report: ImportReport | None = None) -> Ite
                                     f"{len(pending)} calls")
                 for i, (call, response) in enumerate(zip(pending, content, strict=True)):
                     name, arguments = _call(call, f"{where}: turn {turn_no - 1} call {i}")
-                    yield Recording(name, arguments, maybe_json(response),
-                                    {"source": f"{path.name}#{entry_id}.turn{turn_no}.{i}",
-                                     "format": "complexfuncbench"})
+                    yield where, Recording(
+                        name, arguments, maybe_json(response),
+                        {"source": f"{path.name}#{entry_id}.turn{turn_no}.{i}",
+                         "format": "complexfuncbench"})
                 pending = None
         if pending is not None and report is not None:
             report.skipped += len(pending)
 
 
-def read_plain_jsonl(path: Path, report: ImportReport | None = None) -> Iterator[Recording]:
+def read_plain_jsonl(path: Path, report: ImportReport | None = None) -> Iterator[Located]:
     """Recordings of a plain ``{function, arguments, response}`` JSONL file."""
     for number, record in _jsonl(path):
         where = f"{path}:{number}"
@@ -166,8 +211,8 @@ def read_plain_jsonl(path: Path, report: ImportReport | None = None) -> Iterator
         provenance = record.get("provenance") or {"source": f"{path.name}:{number}"}
         if not isinstance(provenance, dict):
             raise DataError(f"{where}: 'provenance' must be an object")
-        yield Recording(name, arguments, record["response"], dict(provenance),
-                        record.get("state"))
+        yield where, Recording(name, arguments, record["response"], dict(provenance),
+                               record.get("state"))
 
 
 def export_jsonl(cache: ResponseCache, path: str | Path, *, progress: bool = False) -> int:
@@ -205,13 +250,16 @@ def _jsonl(path: Path) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                yield number, json.loads(line.decode("utf-8"))
+                record = loads_record(line.decode("utf-8"))
             except UnicodeDecodeError:
                 raise DataError(f"{path}:{number}: not UTF-8 text") from None
             except json.JSONDecodeError as exc:
                 raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
             except RecursionError:
                 raise DataError(f"{path}:{number}: JSON nested too deeply") from None
+            except ValueError as exc:
+                raise DataError(f"{path}:{number}: {exc}") from None
+            yield number, record
 
 
 def _call(record: Any, where: str) -> tuple[str, dict[str, Any]]:

@@ -14,7 +14,9 @@ where
 * ``None`` values are dropped, so an optional argument given as ``null`` equals one left out
   (also inside nested objects);
 * every finite float that is integral becomes an int (``2.0`` is ``2``, with or without a
-  schema); non-finite floats become the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``;
+  schema); non-finite floats stay floats and are written as the bare JSON extensions ``NaN``,
+  ``Infinity``, ``-Infinity``, so they never equal the strings ``"NaN"``, ``"Infinity"``,
+  ``"-Infinity"`` (which are written quoted);
 * every string and object key is unicode-NFC-normalised (``"Zu\\u0308rich"`` is ``"Zürich"``);
   strings are otherwise kept exactly (case and spaces matter to the API);
 * objects are written with sorted keys, no whitespace, non-ASCII characters kept
@@ -58,7 +60,7 @@ def canonical_json(value: JSON) -> str:
     """The canonical JSON text of ``value``: normalised, sorted keys, compact, non-ASCII kept."""
     try:
         return json.dumps(canonical_value(value), sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False, allow_nan=False)
+                          ensure_ascii=False)
     except RecursionError:
         raise ValueError("value is nested too deeply for a cache key") from None
 
@@ -94,8 +96,10 @@ def canonical_key(
 def key_from_canonical(name: str, arguments: dict[str, JSON], state: JSON = None) -> str:
     """The key of a normalised function ``name`` and already canonical ``arguments``
     (the output of :func:`canonical_arguments`, which is not normalised again)."""
-    body = json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    try:
+        body = json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except ValueError as exc:  # an integer beyond the int-string limit
+        raise ValueError(f"the arguments of '{name}' cannot be keyed ({exc})") from None
     if state is not None:
         body = f"{body} @{canonical_json(state)}"
     if len(name) + 1 + len(body) > MAX_KEY_CHARS:
@@ -114,9 +118,7 @@ def _canon(value: JSON) -> JSON:
     if isinstance(value, bool) or value is None or isinstance(value, int):
         return value
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-        return int(value) if value.is_integer() else value
+        return int(value) if math.isfinite(value) and value.is_integer() else value
     if isinstance(value, Mapping):
         return {
             unicodedata.normalize("NFC", str(k)): _canon(v)

@@ -5,11 +5,17 @@ mixed with its own arguments; an argument with ``=`` that does not start with ``
 override. The commands manage the Booking world's cache of real responses (typed by the tool
 schemas in ``data_dir``) unless ``world=bfcl`` is given (the BFCL world's recorded responses).
 
-* ``import PATH... [--format auto|booking|complexfuncbench|jsonl]`` — a directory imports the
-  Booking trace files in it; each file is all-or-nothing.
+* ``import PATH... [--format auto|booking|complexfuncbench|jsonl] [--allow-unknown]`` — a
+  directory imports the Booking trace files in it; the whole import is all-or-nothing (every
+  file is read and checked, then everything is written at once). Function names that are not
+  valid tool names are refused, and so are tools the world does not know unless
+  ``--allow-unknown``; unknown tools kept and calls that break their schema are warned about.
 * ``stats [--json]`` — entries, responses, conflicts and stored bytes per function; sources.
-* ``verify`` — decode every entry and check it sits under the key its call has now; exit 1
-  when an entry is corrupt or misplaced.
+* ``verify [--repair]`` — decode every entry and check it sits under the key its call has now,
+  and (diskcache) that every value file belongs to an entry; exit 1 when an entry is corrupt
+  or misplaced or a file is orphaned. ``--repair`` deletes those entries and files.
+* ``delete --function NAME | --key KEY`` (repeatable) — delete every entry of a function (its
+  name as the entry records it, spaces included), or the entry under an exact key.
 * ``export FILE`` — every recorded response as plain JSONL (re-importable).
 * ``copy [source overrides] --to [target overrides]`` — copy into another cache, e.g.
   ``orchestrl cache copy --to cache=redis``.
@@ -32,7 +38,7 @@ from orchestrl.errors import ConfigError
 from orchestrl.plugins.cache.factory import open_cache
 from orchestrl.plugins.cache.response_cache import ResponseCache
 
-SUBCOMMANDS = ("import", "stats", "verify", "export", "copy")
+SUBCOMMANDS = ("import", "stats", "verify", "delete", "export", "copy")
 
 
 def cache_command(argv: list[str]) -> int:
@@ -48,8 +54,8 @@ def cache_command(argv: list[str]) -> int:
     overrides, args = split_args(rest)
     cache = open_cache(compose(in_booking_world(overrides)))
     try:
-        return {"import": _import, "stats": _stats, "verify": _verify, "export": _export}[sub](
-            cache, args)
+        return {"import": _import, "stats": _stats, "verify": _verify, "delete": _delete,
+                "export": _export}[sub](cache, args)
     finally:
         cache.close()
 
@@ -79,20 +85,31 @@ def _parse(parser: argparse.ArgumentParser, args: list[str]) -> argparse.Namespa
 
 
 def _import(cache: ResponseCache, args: list[str]) -> int:
-    from orchestrl.plugins.cache.importers import import_booking_dir, import_file
+    from orchestrl.plugins.booking.data import EVAL_FILE, TRAIN_FILE
+    from orchestrl.plugins.cache.importers import import_files
 
     parser = _parser("import")
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--format", default="auto")
+    parser.add_argument("--allow-unknown", action="store_true",
+                        help="keep calls of tools the world's schemas do not know")
     ns = _parse(parser, args)
+    sources: list[tuple[Path, str]] = []
     for raw in ns.paths:
         path = Path(raw)
-        reports = (import_booking_dir(cache, path, progress=True) if path.is_dir()
-                   else [import_file(cache, path, ns.format, progress=True)])
-        for r in reports:
-            print(f"{r.path} ({r.format}): {r.recordings} responses read, {r.keys_added} new "
-                  f"entries, {r.responses_added} new responses, {r.unchanged} already known, "
-                  f"{r.skipped} skipped (no response)")
+        if path.is_dir():
+            sources.extend((path / name, "booking") for name in (TRAIN_FILE, EVAL_FILE))
+        else:
+            sources.append((path, ns.format))
+    reports = import_files(cache, sources, allow_unknown=ns.allow_unknown, progress=True)
+    for r in reports:
+        print(f"{r.path} ({r.format}): {r.recordings} responses read, {r.skipped} skipped "
+              "(no response)")
+        for warning in r.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    last = reports[-1]
+    print(f"stored in one write: {last.keys_added} new entries, {last.responses_added} new "
+          f"responses, {last.unchanged} already known")
     print(f"cache now holds {len(cache)} entries")
     return 0
 
@@ -120,8 +137,12 @@ def _stats(cache: ResponseCache, args: list[str]) -> int:
 def _verify(cache: ResponseCache, args: list[str]) -> int:
     from orchestrl.plugins.cache.codec import CorruptEntryError, decode_record
 
-    _parse(_parser("verify"), args)
+    parser = _parser("verify")
+    parser.add_argument("--repair", action="store_true",
+                        help="delete the entries and orphan files verify rejects")
+    ns = _parse(parser, args)
     problems: list[str] = []
+    rejected: list[str] = []
     checked = 0
     for key, raw in tqdm(cache.raw_items(), total=len(cache), desc="verifying",
                          unit=" entries", leave=False):
@@ -131,13 +152,45 @@ def _verify(cache: ResponseCache, args: list[str]) -> int:
             expected = cache.key(record["function"], record["arguments"], record.get("state"))
         except (CorruptEntryError, ValueError) as exc:
             problems.append(str(exc))
+            rejected.append(key)
             continue
         if expected != key:
             problems.append(f"entry '{key[:80]}' belongs under '{expected[:80]}'")
+            rejected.append(key)
+    orphans = getattr(cache.backend, "orphan_files", lambda: [])()
     for problem in problems[:20]:
         print(f"problem: {problem}")
-    print(f"verified {checked} entries: {len(problems)} problems")
-    return 1 if problems else 0
+    if orphans:
+        size = sum(path.stat().st_size for path in orphans)
+        print(f"problem: {len(orphans)} value files ({size / 2**20:.1f} MiB) that no entry "
+              f"references, e.g. {orphans[0]}")
+    print(f"verified {checked} entries: {len(problems)} problems, {len(orphans)} orphan files")
+    if not ns.repair:
+        return 1 if problems or orphans else 0
+    deleted = sum(cache.delete(key) for key in rejected)
+    files, size = cache.backend.remove_orphan_files() if orphans else (0, 0)
+    print(f"repaired: deleted {deleted} entries and {files} orphan files ({size / 2**20:.1f} MiB)")
+    return 0
+
+
+def _delete(cache: ResponseCache, args: list[str]) -> int:
+    parser = _parser("delete")
+    parser.add_argument("--function", action="append", default=[],
+                        help="delete every entry of this function (repeatable)")
+    parser.add_argument("--key", action="append", default=[],
+                        help="delete the entry stored under this exact key (repeatable)")
+    ns = _parse(parser, args)
+    if not ns.function and not ns.key:
+        raise ConfigError("cache delete needs --function NAME or --key KEY")
+    prefixes = tuple(f"{name} " for name in ns.function)
+    keys = [key for key in cache.backend.keys()  # noqa: SIM118 - a backend is not iterable
+            if prefixes and key.startswith(prefixes)]
+    missing = [key for key in ns.key if key not in cache]
+    if missing:
+        raise ConfigError(f"the cache has no entry under the key {missing[0][:120]!r}")
+    deleted = sum(cache.delete(key) for key in dict.fromkeys([*keys, *ns.key]))
+    print(f"deleted {deleted} entries; cache now holds {len(cache)} entries")
+    return 0
 
 
 def _export(cache: ResponseCache, args: list[str]) -> int:
@@ -176,5 +229,5 @@ def _copy(argv: list[str]) -> int:
 
 @hookimpl
 def orchestrl_register_commands(commands: CommandTable) -> None:
-    commands.add("cache", cache_command, help="import, inspect, verify, export or copy the "
-                 "response cache")
+    commands.add("cache", cache_command, help="import, inspect, verify, delete, export or "
+                 "copy the response cache")

@@ -35,6 +35,7 @@ def run_eval(cfg: DictConfig) -> dict[str, float]:
         if cfg.get(group) is None:
             raise ConfigError(f"orchestrl eval needs a {group}; add {group}={example}")
     choices = _choices()
+    _check_miss_policy(cfg, choices.get("benchmark"))
     cache = _open_cache(cfg)
     try:
         policy = build(cfg.policy)
@@ -76,6 +77,29 @@ def _choices() -> dict[str, Any]:
         return dict(HydraConfig.get().runtime.choices)
     except ValueError:
         return {}
+
+
+def _check_miss_policy(cfg: DictConfig, benchmark: Any) -> None:
+    """Refuse an explicit ``env.miss_policy`` the benchmark would not use.
+
+    A benchmark that answers calls through the configured environment says so with the class
+    attribute ``env_miss_policy = True``; the built-in ones do not (``complexfuncbench`` answers
+    from gold observations, ``missing_gold`` says what a missing one does; ``bfcl`` executes
+    missed calls on BFCL's backends), so the option would silently do nothing.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.utils import get_class
+
+    try:
+        overrides = list(HydraConfig.get().overrides.task)
+    except ValueError:
+        return
+    given = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") == "env.miss_policy"]
+    target = cfg.benchmark.get("_target_")
+    if not given or target is None or getattr(get_class(str(target)), "env_miss_policy", False):
+        return
+    raise ConfigError(f"benchmark '{benchmark}' does not answer calls through the environment, "
+                      f"so {given[0]} would have no effect; remove it")
 
 
 def _open_cache(cfg: DictConfig) -> Any:

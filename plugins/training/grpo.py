@@ -43,6 +43,8 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
         reward_weights=parts.reward_weights,
         max_tool_calling_iterations=int(settings.max_tool_calling_iterations),
     )
+    peft_config = lora_config(settings.get("lora"))  # bad values fail before the model loads
+    warning = ZeroStdWarning(float(settings.get("zero_std_warn", 0.5)))
     model, tokenizer = load_for_training(cfg)
     resume = run.resume_point(cfg, out)
     names = [f.__name__ for f in parts.reward_funcs]
@@ -52,14 +54,13 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
         extra={"reward_terms": dict(zip(names, parts.reward_weights, strict=True)),
                "holdout": [task.id for task in parts.split.holdout]},
     )
-    warning = ZeroStdWarning(float(settings.get("zero_std_warn", 0.5)))
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=parts.reward_funcs,
         args=args,
         train_dataset=parts.dataset,
         processing_class=tokenizer,
-        peft_config=lora_config(settings.get("lora")),
+        peft_config=peft_config,
         environment_factory=parts.environment_factory,
         callbacks=[warning],
     )

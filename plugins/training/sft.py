@@ -31,8 +31,9 @@ def train_sft(cfg: DictConfig) -> dict[str, Any]:
     chats = training_chats(split.train, data.env_factory(cfg), limits)
     if not chats.rows:
         raise DataError(f"{split.source}: no task replays cleanly; nothing to train on")
+    args = trl_args(SFTConfig, cfg, out, assistant_only_loss=True)  # checked before the model loads
+    peft_config = lora_config(cfg.trainer.get("lora"))
     model, tokenizer = load_for_training(cfg)
-    args = trl_args(SFTConfig, cfg, out, assistant_only_loss=True)
     resume = run.resume_point(cfg, out)
     run.write_run_record(
         cfg, out, data_files=data.data_files(cfg, split),
@@ -45,7 +46,7 @@ def train_sft(cfg: DictConfig) -> dict[str, Any]:
         args=args,
         train_dataset=Dataset.from_list(chats.rows),
         processing_class=tokenizer,
-        peft_config=lora_config(cfg.trainer.get("lora")),
+        peft_config=peft_config,
     )
     result = trainer.train(resume_from_checkpoint=resume)
     final = out / "final"

@@ -44,3 +44,8 @@ def test_help_lists_commands(plugin_host, run_cli):
     result = run_cli("--help")
     assert result.exit_code == 0
     assert "config" in result.stdout and "plugins" in result.stdout
+
+
+def test_plugins_rejects_unknown_options(plugin_host, run_cli):
+    result = run_cli("plugins", "--bogus")
+    assert result.exit_code == 2 and "takes only --json, not '--bogus'" in result.stderr

@@ -62,3 +62,65 @@ def test_user_mistakes_are_one_line_errors(run_cli, plugin_host, tmp_path, booki
     backend.close()
     verify = run_cli("cache", "verify")
     assert verify.exit_code == 1 and "1 problems" in verify.stdout
+
+
+def _one_error(result) -> str:
+    errors = [ln for ln in result.stderr.replace("\r", "\n").splitlines()
+              if ln.startswith("error:")]
+    assert result.exit_code != 0 and len(errors) == 1 and "Traceback" not in result.stderr
+    return errors[0]
+
+
+def test_poisoned_entries_are_deleted_by_function_key_or_repair(run_cli, plugin_host, tmp_path,
+                                                                booking_dir, monkeypatch):
+    """An entry whose function has a space (written before imports refused it) makes verify
+    fail; delete and verify --repair remove what verify rejects."""
+    from orchestrl.plugins.cache.diskcache_backend import DiskCacheBackend
+    from orchestrl.plugins.cache.response_cache import ResponseCache
+
+    monkeypatch.setenv("ORCHESTRL_DATA_DIR", str(booking_dir))
+    monkeypatch.setenv("ORCHESTRL_CACHE_DIR", str(tmp_path / "disk"))
+    assert run_cli("cache", "import", str(booking_dir / "eval_80.jsonl")).exit_code == 0
+    cache = ResponseCache(DiskCacheBackend(str(tmp_path / "disk")))
+    for query in ("Paris", "Rome", "Oslo"):
+        cache.put("Search Hotel Destination", {"query": query}, {"data": []}, "old import")
+    size = len(cache)
+    cache.close()
+    assert run_cli("cache", "verify").exit_code == 1
+    deleted = run_cli("cache", "delete", "--function", "Search Hotel Destination")
+    assert deleted.exit_code == 0 and "deleted 3 entries" in deleted.stdout
+    assert run_cli("cache", "verify").exit_code == 0
+    cache = ResponseCache(DiskCacheBackend(str(tmp_path / "disk")))
+    cache.put("Search Hotel Destination", {"query": "Bern"}, {"data": []}, "old import")
+    key = next(k for k in cache.backend.keys()  # noqa: SIM118 - a backend is not iterable
+               if k.startswith("Search Hotel"))
+    cache.put("Search Hotel Destination", {"query": "Kyiv"}, {"data": []}, "old import")
+    cache.close()
+    assert "deleted 1 entries" in run_cli("cache", "delete", "--key", key).stdout
+    assert "no entry under the key" in _one_error(run_cli("cache", "delete", "--key", key))
+    repaired = run_cli("cache", "verify", "--repair")
+    assert repaired.exit_code == 0 and "deleted 1 entries" in repaired.stdout
+    assert run_cli("cache", "verify").exit_code == 0
+    assert json.loads(run_cli("cache", "stats", "--json").stdout)["entries"] == size - 3
+
+
+def test_import_mistakes_are_one_line_errors_and_warnings(run_cli, plugin_host, tmp_path,
+                                                          booking_dir, monkeypatch):
+    monkeypatch.setenv("ORCHESTRL_DATA_DIR", str(booking_dir))
+    monkeypatch.setenv("ORCHESTRL_CACHE_DIR", str(tmp_path / "disk"))
+    good = {"function": "Search_Car_Location", "arguments": {"query": "Zurich"}, "response": {}}
+    huge = tmp_path / "huge.jsonl"
+    huge.write_text(json.dumps(good) + '\n{"function": "Search_Car_Location", "arguments": {}, '
+                    '"response": {"n": ' + "7" * 5000 + "}}\n")
+    assert "huge.jsonl:2: an integer has more than 4300 digits" in _one_error(
+        run_cli("cache", "import", str(huge)))
+    ghost = tmp_path / "ghost.jsonl"
+    ghost.write_text(json.dumps({**good, "function": "Ghost"}) + "\n")
+    both = run_cli("cache", "import", str(huge.with_name("ok.jsonl")), str(ghost))
+    assert "does not exist" in _one_error(both)
+    assert "ghost.jsonl:1: unknown tool 'Ghost'" in _one_error(run_cli("cache", "import",
+                                                                      str(ghost)))
+    kept = run_cli("cache", "import", str(ghost), "--allow-unknown")
+    assert kept.exit_code == 0
+    assert "warning: " in kept.stderr and "Ghost (1)" in kept.stderr
+    assert "cache now holds 1 entries" in kept.stdout

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,81 @@ def test_two_processes_writing_at_once_lose_nothing(
     assert len(conflicts) == 300
     assert all({alt.response["writer"] for alt in e.responses} == {"a", "b"} for e in conflicts)
     cache.close()
+
+
+KILLED_REDIS_WRITER = textwrap.dedent("""
+    import sys, time
+    from orchestrl.plugins.cache.redis_backend import RedisBackend
+
+    backend = RedisBackend(sys.argv[1], sys.argv[2], lock_lease_s=float(sys.argv[3]))
+    with backend.transaction():
+        print("LOCKED", flush=True)
+        time.sleep(600)
+""")
+
+
+def test_redis_writer_killed_holding_the_lock_blocks_the_next_one_one_lease_and_says_who(
+    redis_url, tmp_path, schemas
+):
+    from orchestrl.plugins.cache.redis_backend import RedisBackend
+
+    lease = 2.0
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_REDIS_WRITER, redis_url, "killed",
+                             str(lease)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "LOCKED"
+        time.sleep(2 * lease)  # the heartbeat keeps the lock past its lease while the writer lives
+        waiting = RedisBackend(redis_url, "killed", lock_timeout_s=lease / 4, lock_lease_s=lease)
+        with (pytest.raises(DataError, match=rf"held by \S+ pid {proc.pid} \(since"),
+              waiting.transaction()):
+            pass
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        proc.kill()
+        proc.stdout.close()
+    lines: list[str] = []
+    backend = RedisBackend(redis_url, "killed", lock_timeout_s=30.0, lock_lease_s=lease)
+    backend.on_wait = lines.append
+    cache = ResponseCache(backend, schemas)
+    start = time.monotonic()
+    cache.put("Search_Car_Location", {"query": "after the kill"}, {"data": []}, "test")
+    waited = time.monotonic() - start
+    assert waited < lease + 1.0  # one lease at most, not the old 120 s
+    assert len(cache) == 1
+    assert len(lines) == 1 and f"pid {proc.pid}" in lines[0] and "lease until" in lines[0]
+    cache.close()
+
+
+def test_diskcache_import_killed_leaves_orphan_files_that_verify_finds_and_repair_removes(
+    tmp_path, schemas, booking_dir, run_cli, plugin_host, monkeypatch
+):
+    import random
+    import string
+
+    directory = tmp_path / "c"
+    big = tmp_path / "big.jsonl"
+    rng = random.Random(0)
+    with big.open("w") as out:
+        for i in range(6):  # incompressible 1.5 MB responses: each one a value file
+            text = "".join(rng.choices(string.ascii_letters, k=1_500_000))
+            out.write(json.dumps({"function": "Search_Car_Location",
+                                  "arguments": {"query": f"big {i}"},
+                                  "response": {"data": text}}) + "\n")
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_IMPORT, str(directory),
+                             str(booking_dir), str(big), "5"], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "HALF"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    backend = DiskCacheBackend(str(directory))
+    assert len(backend) == 0 and len(backend.orphan_files()) == 4
+    backend.close()
+    monkeypatch.setenv("ORCHESTRL_DATA_DIR", str(booking_dir))
+    monkeypatch.setenv("ORCHESTRL_CACHE_DIR", str(directory))
+    verify = run_cli("cache", "verify")
+    assert verify.exit_code == 1 and "4 value files" in verify.stdout
+    repair = run_cli("cache", "verify", "--repair")
+    assert repair.exit_code == 0 and "4 orphan files" in repair.stdout
+    assert run_cli("cache", "verify").exit_code == 0
+    assert not list(directory.glob("*/*/*.val"))

@@ -44,7 +44,36 @@ def test_integral_floats_key_order_and_absent_optionals():
 
 def test_booleans_are_not_numbers_and_nan_is_keyed():
     assert canonical_key("f", {"a": True}) != canonical_key("f", {"a": 1})
-    assert canonical_key("f", {"a": float("nan")}) == 'f {"a":"NaN"}'
+    assert canonical_key("f", {"a": float("nan")}) == 'f {"a":NaN}'
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_not_their_names(text: str) -> None:
+    number = float(text)
+    assert canonical_key("f", {"a": number}) != canonical_key("f", {"a": text})
+    assert canonical_key("f", {"a": [number]}) != canonical_key("f", {"a": [text]})
+    assert canonical_key("f", {}, state={"s": number}) != canonical_key("f", {}, state={"s": text})
+    assert canonical_key("f", {"a": number}) == canonical_key("f", {"a": float(text)})
+
+
+def test_the_real_data_keeps_its_keys(booking_dir) -> None:
+    """The digest of every gold call's key in the Booking traces, as computed before
+    non-finite numbers were told apart from strings (ordinary values must key as before)."""
+    import hashlib
+
+    from orchestrl.plugins.booking.data import load_tasks, load_tools
+    from orchestrl.plugins.tools.schema import load_schemas
+
+    schemas = load_schemas(booking_dir)
+    digest, count = hashlib.sha256(), 0
+    for name in ("train_101.jsonl", "eval_80.jsonl"):
+        for task in load_tasks(booking_dir / name, load_tools(booking_dir)):
+            for step in task.steps:
+                key = canonical_key(step.function, step.arguments, schemas.get(step.function))
+                digest.update(key.encode() + b"\n")
+                count += 1
+    assert (count, digest.hexdigest()) == (
+        829, "f63717e893a78e0e65f3a1022a5097ba032efa3c8c83e58b815812179319acee")
 
 
 def test_unicode_is_nfc_normalised():
@@ -92,3 +121,15 @@ def test_key_ignores_order_and_none(arguments):
     with_none = {**arguments, "\x00absent": None}
     assert canonical_key("f", arguments) == canonical_key("f", reordered)
     assert canonical_key("f", arguments) == canonical_key("f", with_none)
+
+
+def test_a_nan_argument_is_stored_and_found_apart_from_the_string() -> None:
+    from orchestrl.plugins.cache.memory_backend import MemoryBackend
+    from orchestrl.plugins.cache.response_cache import ResponseCache
+
+    cache = ResponseCache(MemoryBackend())
+    cache.put("f", {"a": float("nan")}, {"n": 1}, "test")
+    cache.put("f", {"a": "NaN"}, {"s": 1}, "test")
+    assert len(cache) == 2
+    assert cache.lookup("f", {"a": float("nan")}).response == {"n": 1}
+    assert cache.lookup("f", {"a": "NaN"}).response == {"s": 1}

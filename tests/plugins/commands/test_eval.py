@@ -51,3 +51,43 @@ def test_eval_reports_bad_overrides_in_one_line(plugin_host, run_cli, eval_args)
     typo = run_cli("eval", *eval_args, "benchmark.limt=3")
     assert typo.exit_code == 2 and "limt" in typo.stderr
     assert len(typo.stderr.strip().splitlines()) == 1
+
+
+def test_an_empty_tools_file_is_an_error_not_zero_accuracy(
+    plugin_host, run_cli, eval_args, booking_dir: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("eval_80.jsonl", "train_101.jsonl", "workflow_templates.json"):
+        (data / name).write_bytes((booking_dir / name).read_bytes())
+    (data / "tools.jsonl").write_text("")
+    args = [a for a in eval_args if not a.startswith("data_dir=")]
+    for world in ("world=booking", "world=bfcl"):
+        result = run_cli("eval", world, *args, f"data_dir={data}", "benchmark.limit=2",
+                         f"hydra.run.dir={tmp_path / 'run'}")
+        assert result.exit_code == 2
+        assert "tools.jsonl' holds no tool schemas" in result.stderr
+        assert not (tmp_path / "run" / "summary.json").exists()
+
+
+@pytest.mark.parametrize("benchmark", ["complexfuncbench", "bfcl"])
+def test_a_miss_policy_the_benchmark_ignores_is_refused(
+    plugin_host, run_cli, eval_args, benchmark: str, tmp_path: Path
+) -> None:
+    args = [a for a in eval_args if not a.startswith("benchmark")]
+    result = run_cli("eval", f"benchmark={benchmark}", *args, "env.miss_policy=strict",
+                     f"hydra.run.dir={tmp_path / 'run'}")
+    assert result.exit_code == 2
+    assert f"benchmark '{benchmark}' does not answer calls through the environment" in (
+        result.stderr)
+    assert "env.miss_policy=strict would have no effect" in result.stderr
+
+
+def test_report_of_a_file_says_it_is_not_a_run_directory(
+    plugin_host, run_cli, tmp_path: Path
+) -> None:
+    summary = tmp_path / "summary.json"
+    summary.write_text("{}")
+    result = run_cli("report", str(summary))
+    assert result.exit_code == 2
+    assert "is a file, not a multirun directory" in result.stderr

@@ -190,3 +190,69 @@ def test_unicode_names_and_values_survive() -> None:
     call = {"name": "Search_Hotel_Destination", "arguments": {"query": "Zürich 中央 😀 \u202e"}}
     records = parse_text(f"<tool_call>{json.dumps(call, ensure_ascii=False)}</tool_call>")
     assert records[0].call == ToolCall(call["name"], call["arguments"])
+
+
+class _CountingDecoder:
+    """Stands in for the bare scan's decoder: counts decodes and the text each one copied."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.calls = 0
+        self.copied = 0
+        self._decoder = json.JSONDecoder()
+
+    def raw_decode(self, s: str, idx: int = 0):
+        self.calls += 1
+        if s is not self.text:
+            self.copied += len(s)
+        return self._decoder.raw_decode(s, idx)
+
+
+def _scan(monkeypatch: pytest.MonkeyPatch, text: str) -> tuple[list, _CountingDecoder]:
+    from orchestrl.plugins.parsing import tool_calls
+
+    decoder = _CountingDecoder(text)
+    monkeypatch.setattr(tool_calls, "_DECODER", decoder)
+    return parse_text(text), decoder
+
+
+CALL = '{"name": "Search_Hotels", "arguments": {"dest_id": "-2092174"}}'
+
+
+@pytest.mark.parametrize("unit", ["{}", "[1] ", '{"a": "x"} ', '{"a": {"b": 1}} '])
+def test_bare_scan_is_linear_and_copies_nothing(
+    monkeypatch: pytest.MonkeyPatch, unit: str
+) -> None:
+    counts = []
+    for n in (2_000, 20_000):
+        records, decoder = _scan(monkeypatch, unit * n + CALL)
+        assert [r.call.name for r in records if r.call] == ["Search_Hotels"]
+        assert decoder.copied == 0
+        counts.append(decoder.calls)
+    flat = unit.count("{") + unit.count("[") == 1
+    if flat:  # skipped without decoding: only the call decodes
+        assert counts == [1, 1]
+    else:  # one decode per value: ten times the values, ten times the decodes
+        assert counts[1] <= 10 * counts[0] + 1
+
+
+def test_prose_with_many_values_and_no_call_decodes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    records, decoder = _scan(monkeypatch, '{"a": {"b": 1}} ' * 10_000)
+    assert records == [] and decoder.calls == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[{"name": "f", "arguments": {}}, {"name": "g"}]',
+        '{"a": "[not a bracket"} {"name": "f", "arguments": {}}',
+        '{x} [y, "z] {"name": "f", "arguments": {}}',
+        '[1, 2] {} {"a": "b"} {"name": "f", "arguments": {"q": "{}"}}',
+    ],
+)
+def test_skipping_flat_values_keeps_every_call(text: str) -> None:
+    names = [r.call.name for r in parse_text(text) if r.call is not None]
+    assert names[0] == "f"
+    assert len(names) == text.count('"name"')

@@ -54,4 +54,5 @@ def test_joblib_runs_a_sweep_in_worker_processes(plugin_host, run_cli, tmp_path)
                      "seed=11,12")
     assert result.exit_code == 0, result.stderr
     jobs = sorted((tmp_path / "outputs").glob("*/*/*/.hydra/config.yaml"))
-    assert sorted(p.read_text().splitlines()[0] for p in jobs) == ["seed: 11", "seed: 12"]
+    seeds = [next(ln for ln in p.read_text().splitlines() if ln.startswith("seed:")) for p in jobs]
+    assert sorted(seeds) == ["seed: 11", "seed: 12"]

@@ -128,3 +128,27 @@ def test_an_episode_executes_at_most_its_call_budget(train_tasks, make_env):
     answers = [json.loads(getattr(env, step.function)(**step.arguments)) for _ in range(8)]
     assert len(env.calls) == 6 and all(r.result.ok for r in env.calls)
     assert all("not executed" in a["error"] for a in answers[6:])
+
+
+@pytest.mark.parametrize("kind", ["number", "string"])
+def test_a_huge_number_gets_a_model_readable_error_and_a_reward(
+    train_tasks, make_env, graduated, kind
+):
+    """TRL parses tool calls itself (no integer bound), so 10**5000 reaches the method; the
+    model reads an error naming the parameter and the completion is scored, not crashed on."""
+    task, tool, param = next(
+        (t, tool["name"], p) for t in train_tasks for tool in t.tools
+        for p, spec in tool["parameters"]["properties"].items() if spec.get("type") == kind)
+    env = environment_factories([task], make_env, LIMITS)[toolset_name(task)]()
+    env.reset(task_id=task.id)
+    answer = json.loads(getattr(env, tool)(**{param: 10**5000}))
+    assert f"parameter '{param}' of '{tool}' is an integer of about 5001 digits" in answer["error"]
+    assert not env.calls[-1].result.ok
+    call = {"type": "function", "function": {"name": tool, "arguments": {param: 10**5000}}}
+    completion = [{"role": "assistant", "content": "", "tool_calls": [call]},
+                  {"role": "tool", "name": tool, "content": json.dumps(answer)}]
+    functions, _ = trl_reward_functions(graduated)
+    for function in functions:
+        scores = with_merged_calls(function)(prompts=[None], completions=[completion],
+                                             task=[task_to_json(task)], environments=[env])
+        assert len(scores) == 1 and 0.0 <= scores[0] <= 1.0
