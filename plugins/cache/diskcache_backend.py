@@ -15,7 +15,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +24,6 @@ from orchestrl import hookimpl
 from orchestrl.api import CacheBackend
 from orchestrl.errors import DataError
 from orchestrl.registry import Registry
-
-
-@dataclass
-class DiskCacheConfig:
-    """Where the cache lives (default: :func:`orchestrl.home.cache_dir`), and how long a
-    writer waits for another process's lock."""
-
-    directory: str = "${orchestrl_dir:cache}"
-    timeout_s: float = 60.0
 
 
 class BytesOnlyDisk(diskcache.Disk):
@@ -61,7 +51,8 @@ class BytesOnlyDisk(diskcache.Disk):
 
 
 class DiskCacheBackend(CacheBackend):
-    """A diskcache ``Cache`` in ``directory`` (created when missing)."""
+    """A diskcache ``Cache`` in ``directory`` (created when missing; None:
+    :func:`orchestrl.home.cache_dir`); a writer waits ``timeout_s`` for another process's lock."""
 
     def __init__(self, directory: str | None = None, timeout_s: float = 60.0) -> None:
         from orchestrl.home import cache_dir
@@ -142,4 +133,4 @@ class DiskCacheBackend(CacheBackend):
 
 @hookimpl
 def orchestrl_register_cache_backend(registry: Registry) -> None:
-    registry.add("diskcache", DiskCacheBackend, config=DiskCacheConfig)
+    registry.add("diskcache", DiskCacheBackend)

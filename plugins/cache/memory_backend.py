@@ -9,16 +9,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from orchestrl import hookimpl
 from orchestrl.api import CacheBackend
 from orchestrl.registry import Registry
-
-
-@dataclass
-class MemoryConfig:
-    """No options: the store lives and dies with the process."""
 
 
 class MemoryBackend(CacheBackend):
@@ -61,4 +55,4 @@ class MemoryBackend(CacheBackend):
 
 @hookimpl
 def orchestrl_register_cache_backend(registry: Registry) -> None:
-    registry.add("memory", MemoryBackend, config=MemoryConfig)
+    registry.add("memory", MemoryBackend)

@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import redis
 
@@ -34,24 +33,18 @@ HSET_BATCH = 2000
 """Fields per ``HSET`` command inside a ``set_many`` transaction."""
 
 
-@dataclass
-class RedisConfig:
-    """Server URL, key namespace, and timeouts: ``lock_timeout_s`` bounds the wait for the
-    write lock, ``lock_lease_s`` is how long a dead writer can keep it."""
-
-    url: str = "${oc.env:ORCHESTRL_REDIS_URL,redis://127.0.0.1:6379/0}"
-    namespace: str = "orchestrl"
-    socket_timeout_s: float = 10.0
-    lock_timeout_s: float = 120.0
-    lock_lease_s: float = 10.0
+DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
 
 class RedisBackend(CacheBackend):
-    """Entries in the Redis hash ``<namespace>:entries`` at ``url``."""
+    """Entries in the Redis hash ``<namespace>:entries`` at ``url`` (None: the environment's
+    ``ORCHESTRL_REDIS_URL``, else :data:`DEFAULT_URL`). ``socket_timeout_s`` bounds each
+    command; ``lock_timeout_s`` bounds the wait for the write lock; ``lock_lease_s`` is how
+    long a dead writer can keep it."""
 
     def __init__(
         self,
-        url: str = "redis://127.0.0.1:6379/0",
+        url: str | None = None,
         namespace: str = "orchestrl",
         socket_timeout_s: float = 10.0,
         lock_timeout_s: float = 120.0,
@@ -59,6 +52,7 @@ class RedisBackend(CacheBackend):
     ) -> None:
         if not lock_lease_s > 0:
             raise DataError(f"cache.lock_lease_s must be > 0, got {lock_lease_s!r}")
+        url = url if url is not None else os.environ.get("ORCHESTRL_REDIS_URL", DEFAULT_URL)
         try:
             self._client = redis.Redis.from_url(url, socket_timeout=socket_timeout_s,
                                                 socket_connect_timeout=socket_timeout_s)
@@ -186,4 +180,4 @@ def _holder_text() -> str:
 
 @hookimpl
 def orchestrl_register_cache_backend(registry: Registry) -> None:
-    registry.add("redis", RedisBackend, config=RedisConfig)
+    registry.add("redis", RedisBackend)
