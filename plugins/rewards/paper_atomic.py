@@ -67,8 +67,7 @@ def _ast(call: ToolCall, gold: GoldStep) -> float:
         shared = [k for k in expected if k in predicted]
         overlap = len(shared) / len(expected)
         type_acc = (
-            sum(reference_types_compatible(predicted[k], expected[k]) for k in shared)
-            / len(shared)
+            sum(reference_types_compatible(predicted[k], expected[k]) for k in shared) / len(shared)
             if shared
             else 0.0
         )

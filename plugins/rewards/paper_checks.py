@@ -33,8 +33,6 @@ import json
 import re
 from typing import Any
 
-from orchestrl.api import ToolResult
-
 _STRIP = re.compile(r"[ ,./\-_*^]")
 
 

@@ -33,17 +33,24 @@ def graduated(plugin_host, compose_config) -> CombinedReward:
 
 
 def _task(*steps: tuple[str, dict[str, Any], Any]) -> Task:
-    gold = [GoldStep(i, name, args, response=response) for i, (name, args, response) in
-            enumerate(steps)]
+    gold = [
+        GoldStep(i, name, args, response=response) for i, (name, args, response) in enumerate(steps)
+    ]
     return Task(id="t", query="q", tools=[], steps=gold)
 
 
-def _record(turn: int, name: str | None, args: dict[str, Any], content: Any = None,
-            *, answered: bool = True) -> CallRecord:
+def _record(
+    turn: int, name: str | None, args: dict[str, Any], content: Any = None, *, answered: bool = True
+) -> CallRecord:
     call = None if name is None else ToolCall(name, args)
     result = ToolResult(ok=True, content=content) if answered else None
-    return CallRecord(turn=turn, raw="<tool_call>{</tool_call>", call=call,
-                      parse_error=None if call else "invalid json", result=result)
+    return CallRecord(
+        turn=turn,
+        raw="<tool_call>{</tool_call>",
+        call=call,
+        parse_error=None if call else "invalid json",
+        result=result,
+    )
 
 
 def _trajectory(*records: CallRecord) -> Trajectory:
