@@ -14,7 +14,9 @@ Per pair, with ``G`` the gold argument names and ``P`` the predicted ones:
 * ``type_share`` = share of predicted arguments whose value has the schema's declared type
   (an undeclared parameter counts as wrong; no predicted argument: 1 if ``G`` is empty, else 0);
 * ``value_share = |{k ∈ G∩P : values equal}| / |G∪P|`` (1 when both are empty), values
-  compared by :func:`~orchestrl.plugins.rewards.normalize.canonical_equal`;
+  compared by the declared type (:func:`~orchestrl.plugins.rewards.normalize.argument_equal`:
+  strings as text, the numeric tolerance only for ``number`` parameters and never between
+  integers, dependent arguments exactly; see :mod:`~orchestrl.plugins.rewards.prepared`);
 * ``exact``: ``P == G`` and every value equal;
 * ``executed``: the environment answered the call with ``ok=True`` (its metadata, not text).
 """
@@ -26,7 +28,7 @@ from typing import Any
 
 from orchestrl.api import CallRecord, Task, Trajectory
 from orchestrl.plugins.rewards.matching import assign
-from orchestrl.plugins.rewards.normalize import canonical_equal
+from orchestrl.plugins.rewards.normalize import argument_equal
 from orchestrl.plugins.rewards.prepared import PreparedStep, PreparedTask, prepare
 
 _ABSENT = object()
@@ -139,7 +141,9 @@ def _value_share(values: dict[str, Any] | None, gold: PreparedStep) -> float:
         got = values.get(key, _ABSENT)
         if got is _ABSENT:
             continue
-        if (got == expected and type(got) is type(expected)) or canonical_equal(got, expected):
+        if (got == expected and type(got) is type(expected)) or (
+            key in gold.tolerant and argument_equal(got, expected, tolerant=True)
+        ):
             equal += 1
     return equal / union
 

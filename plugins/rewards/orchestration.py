@@ -10,8 +10,10 @@ environment with calls cannot buy orchestration credit). Gold step ``j`` is cred
    not seen yet, so a producer and its consumer in the same parallel turn do not count);
 3. every dependent argument ``a`` of ``j`` (``dependency_args[a] = (from_step, from_field)``)
    carries the value found at ``from_field`` in the response that the call assigned to
-   ``from_step`` *actually received* (``result.content`` from the environment; compared after
-   normalisation). A producer that failed or was never executed credits nothing downstream.
+   ``from_step`` *actually received* (``result.content`` from the environment; equal exactly
+   after the normalisation of the parameter's declared type, no numeric tolerance: the next
+   search result's identifier is a different value). A producer that failed or was never
+   executed credits nothing downstream.
 
 A task without gold steps scores 1 when no call was attempted, else 0.
 """
@@ -26,7 +28,6 @@ from orchestrl import hookimpl
 from orchestrl.paths import MISSING, get_path, parse_path
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
-from orchestrl.plugins.rewards.normalize import canonical_equal
 from orchestrl.registry import Registry, RewardTermConfig
 
 
@@ -74,7 +75,8 @@ def step_orchestrated(analysis: Analysis, gold: int) -> bool:
             return False
         expected = prepared.normalize(call.name, argument, produced)
         predicted = analysis.predicted_values[record_of[gold]]
-        if predicted is None or not canonical_equal(predicted.get(argument), expected):
+        got = None if predicted is None else predicted.get(argument)
+        if got != expected or type(got) is not type(expected):
             return False
     return True
 

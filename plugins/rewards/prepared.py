@@ -4,6 +4,11 @@ GRPO scores many rollouts of the same task, so the gold values are normalised, t
 read and the steps grouped by function once per task (:func:`prepare`, cached by task identity:
 tasks are treated as immutable once scored). Parameter types are judged with the environment's
 schema module (:mod:`orchestrl.plugins.env.schema`).
+
+Values are compared by the schema's declared type: a ``string`` parameter in its text form
+(:func:`~orchestrl.plugins.rewards.normalize.string_param_form`, never numerically); the
+numeric tolerance only for parameters typed ``number`` (or undeclared), never between integral
+values; a dependent argument (``dependency_args``) exactly (:attr:`PreparedStep.tolerant`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,11 @@ from typing import Any
 
 from orchestrl.api import ErrorKind, GoldStep, Task
 from orchestrl.plugins.env.schema import ToolSchema, validate_call
-from orchestrl.plugins.rewards.normalize import normalize_str, normalize_value
+from orchestrl.plugins.rewards.normalize import (
+    normalize_str,
+    normalize_value,
+    string_param_form,
+)
 
 _TYPE_ERRORS = frozenset({ErrorKind.WRONG_TYPE, ErrorKind.UNKNOWN_PARAMETER})
 _CACHE_LIMIT = 8_192
@@ -29,6 +38,9 @@ class PreparedStep:
     position: int
     keys: frozenset[str]
     values: Mapping[str, Any]
+    tolerant: frozenset[str] = frozenset()
+    """Keys whose values may differ within the numeric tolerance (typed ``number`` or
+    undeclared, and not dependent); every other key must be equal exactly."""
 
 
 @dataclass
@@ -52,9 +64,16 @@ class PreparedTask:
             traits = _param_traits(self.schemas.get(function), name)
             if len(self.traits) < 4_096:
                 self.traits[(function, name)] = traits
+        if traits[1] == "string":
+            return string_param_form(value)
         if type(value) is str and len(value) <= 4_096:
             return normalize_str(value, traits[1])
         return normalize_value(value, unordered=traits[0], param_type=traits[1])
+
+    def tolerant(self, function: str, name: str) -> bool:
+        """Whether values of ``name`` may differ within the numeric tolerance (see the module)."""
+        declared = _param_traits(self.schemas.get(function), name)[1]
+        return declared in (None, "number")
 
     def type_ok(self, function: str, name: str, value: Any) -> bool:
         """Whether ``value`` has the declared type of parameter ``name`` (unknown name: False).
@@ -103,7 +122,14 @@ def _build(task: Task) -> PreparedTask:
     prepared = PreparedTask(task, [], schemas, {}, {})
     for position, step in enumerate(task.steps):
         values = {k: prepared.normalize(step.function, k, v) for k, v in step.arguments.items()}
-        prepared.steps.append(PreparedStep(step, position, frozenset(step.arguments), values))
+        tolerant = frozenset(
+            k
+            for k in step.arguments
+            if k not in step.dependency_args and prepared.tolerant(step.function, k)
+        )
+        prepared.steps.append(
+            PreparedStep(step, position, frozenset(step.arguments), values, tolerant)
+        )
         prepared.by_function.setdefault(step.function, []).append(position)
         prepared.position_of[step.index] = position
     return prepared
