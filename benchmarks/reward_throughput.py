@@ -7,7 +7,12 @@ for each, the ratio to the 10,000/s target, and the ratio to a baseline measured
 run: the same `graduated` terms each scored on their own (``term.score``), so every term
 analyses the trajectory again, which is what the shared analysis saves.
 
-    python benchmarks/reward_throughput.py [--data-dir ../shared/data/booking] [--variants 20]
+    python benchmarks/reward_throughput.py [--data-dir DIR] [--variants 20]
+
+``--data-dir`` defaults to ``$ORCHESTRL_DATA_DIR``, else ``../shared/data/booking``. The first
+table is the issue's setting: the 101 gold trajectories of ``train_101.jsonl`` scored by
+`graduated` and `paper` (targets: 27,000/s and the reference's ~2,700/s), and the same
+trajectories as TRL message lists through the TRL functions (the GRPO path; target 10,000/s).
 
 The first pass over each task prepares its gold side (normalised values, schemas); GRPO scores
 many rollouts of each task, so the steady state (caches warm) is the figure that matters; the
@@ -19,6 +24,7 @@ work on a shared machine does not distort them.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 from pathlib import Path
@@ -33,6 +39,7 @@ from orchestrl.plugins.rewards.task_codec import task_from_json, task_to_json
 from orchestrl.plugins.rewards.trl_adapter import trl_reward_functions
 
 TARGET = 10_000.0
+GOLD_TARGETS = {"graduated": 27_000.0, "paper": 2_700.0, "messages": 10_000.0}
 
 
 def _rate(n: int, seconds: float) -> float:
@@ -52,7 +59,10 @@ def _time(fn, repeats: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = Path(__file__).resolve().parents[1].parent / "shared/data/booking"
+    default = Path(
+        os.environ.get("ORCHESTRL_DATA_DIR")
+        or Path(__file__).resolve().parents[1].parent / "shared/data/booking"
+    )
     parser.add_argument("--data-dir", type=Path, default=default)
     parser.add_argument("--variants", type=int, default=20, help="perturbed variants per task")
     parser.add_argument("--repeats", type=int, default=3, help="timed passes (best is kept)")
@@ -60,6 +70,7 @@ def main() -> None:
 
     tools, templates = load_tools(args.data_dir), load_templates(args.data_dir)
     tasks = load_tasks(args.data_dir / "train_101.jsonl", tools, templates)
+    train = list(tasks)
     tasks += load_tasks(args.data_dir / "eval_80.jsonl", tools, templates)
     rng = random.Random(0)
     pairs = []
@@ -75,6 +86,7 @@ def main() -> None:
         for name in ("graduated", "atomic_only", "orch_only", "binary", "paper")
     }
     graduated = rewards["graduated"]
+    _gold_table(train, rewards, args.repeats)
 
     def separate_terms() -> None:
         for trajectory, task in pairs:
@@ -123,6 +135,32 @@ def main() -> None:
         f"{'TRL functions, graduated (all terms)':<44}{rate:>10,.0f}{rate / TARGET:>10.2f}x"
         f"{rate / baseline:>12.2f}x"
     )
+
+
+def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -> None:
+    """The issue's figures: train_101 gold trajectories, combined presets and the TRL path."""
+    golds = [(gold_trajectory(t), t) for t in train]
+    n = len(golds)
+    print(f"\n{'train_101 gold (' + str(n) + ' trajectories)':<44}{'traj/s':>10}{'vs target':>11}")
+    for name in ("graduated", "paper"):
+        reward = rewards[name]
+        rate = _rate(n, _time(lambda r=reward: [r.breakdown(g, t) for g, t in golds], repeats))
+        target = GOLD_TARGETS[name]
+        print(f"{'combined ' + name:<44}{rate:>10,.0f}{rate / target:>10.2f}x")
+    columns = [task_to_json(t, with_responses=False) for _, t in golds]
+    for column in columns:
+        task_from_json(column)
+    for name in ("graduated", "paper"):
+        functions, _ = trl_reward_functions(rewards[name])
+
+        def batch(functions=functions) -> None:
+            completions = [list(g.messages) for g, _ in golds]  # a fresh batch each pass
+            for func in functions:
+                func(prompts=[""] * n, completions=completions, task=columns)
+
+        rate = _rate(n, _time(batch, repeats))
+        target = GOLD_TARGETS["messages"]
+        print(f"{'TRL message lists, ' + name:<44}{rate:>10,.0f}{rate / target:>10.2f}x")
 
 
 if __name__ == "__main__":
