@@ -235,9 +235,12 @@ def _clip(text: str, limits: ParseLimits) -> str:
     return text[: limits.max_raw_chars] + f"...[{len(text) - limits.max_raw_chars} more]"
 
 
+_RAW_ENCODER = json.JSONEncoder(ensure_ascii=False, default=repr)
+
+
 def _raw_of(entry: Any, limits: ParseLimits) -> str:
     try:
-        text = json.dumps(entry, ensure_ascii=False, default=repr)
+        text = _RAW_ENCODER.encode(entry)
     except (ValueError, TypeError, RecursionError):
         text = repr(type(entry))
     return _clip(text, limits)

@@ -22,12 +22,15 @@ from orchestrl.api import ErrorKind, GoldStep, Task
 from orchestrl.plugins.env.schema import ToolSchema, validate_call
 from orchestrl.plugins.rewards.normalize import (
     normalize_str,
+    normalize_string_param,
     normalize_value,
     string_param_form,
 )
 
 _TYPE_ERRORS = frozenset({ErrorKind.WRONG_TYPE, ErrorKind.UNKNOWN_PARAMETER})
 _CACHE_LIMIT = 8_192
+MEASURE_LIMIT = 256
+"""Distinct calls whose measures one prepared task keeps (GRPO repeats most calls)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,17 @@ class PreparedTask:
 
     traits: dict[tuple[str, str], tuple[bool, str | None]] = field(default_factory=dict)
     """Memo of ``(unordered, declared type)`` per ``(function, parameter)``."""
+    gold_names: list[str] = field(default_factory=list)
+    """The function of each gold step, in gold order."""
+    measures: dict[Any, Any] = field(default_factory=dict)
+    """Memo of the analysis' per-call measures, keyed by
+    :func:`~orchestrl.plugins.rewards.analysis.call_key` (at most :data:`MEASURE_LIMIT`)."""
+
+    def remember(self, key: Any, measured: Any) -> None:
+        """Keep ``measured`` for ``key`` in :attr:`measures` (emptied when full: bounded)."""
+        if len(self.measures) >= MEASURE_LIMIT:
+            self.measures.clear()
+        self.measures[key] = measured
 
     def normalize(self, function: str, name: str, value: Any) -> Any:
         """Canonical form of argument ``name`` of ``function`` (a set if the schema says so)."""
@@ -99,6 +113,14 @@ _TYPE_MEMO: dict[tuple[Any, ...], bool] = {}
 _PREPARED: dict[int, tuple[weakref.ref[Task], PreparedTask]] = {}
 
 
+def clear_caches() -> None:
+    """Forget every prepared task and value memo (a cold start, for tests and benchmarks)."""
+    _PREPARED.clear()
+    _TYPE_MEMO.clear()
+    normalize_str.cache_clear()
+    normalize_string_param.cache_clear()
+
+
 def prepare(task: Task) -> PreparedTask:
     """The prepared gold side of ``task`` (computed once per task object)."""
     entry = _PREPARED.get(id(task))
@@ -131,6 +153,7 @@ def _build(task: Task) -> PreparedTask:
             PreparedStep(step, position, frozenset(step.arguments), values, tolerant)
         )
         prepared.by_function.setdefault(step.function, []).append(position)
+        prepared.gold_names.append(step.function)
         prepared.position_of[step.index] = position
     return prepared
 

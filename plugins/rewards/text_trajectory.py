@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import OrderedDict
 from typing import Any
 
 from orchestrl.api import CallRecord, ToolResult
@@ -57,7 +58,12 @@ def records_from_text(text: str) -> list[CallRecord]:
 
 
 def result_from_text(content: Any) -> ToolResult:
-    """The result that a tool's output text stands for (see the module docstring)."""
+    """The result that a tool's output text stands for (see the module docstring).
+
+    Memoised by text (least recently used first out, at most :data:`RESULT_MEMO_CHARS`
+    characters of text in all): a task's rollouts receive the same responses again and again.
+    The returned result and its ``content`` are shared between callers: treat them as read-only.
+    """
     if not isinstance(content, str):
         return ToolResult(
             ok=False,
@@ -65,6 +71,16 @@ def result_from_text(content: Any) -> ToolResult:
             error_kind="api_error",
             message="tool message content is not text",
         )
+    hit = _RESULTS.get(content)
+    if hit is not None:
+        _RESULTS.move_to_end(content)
+        return hit
+    result = _parse_result(content)
+    _RESULTS.remember(content, result)
+    return result
+
+
+def _parse_result(content: str) -> ToolResult:
     try:
         value = loads_bounded(content, _TOOL_OUTPUT_LIMITS)
     except ValueError:
@@ -75,6 +91,37 @@ def result_from_text(content: Any) -> ToolResult:
         not value or "error" in value or value.get("status") is False
     )
     return ToolResult(ok=not failed, content=value, error_kind="api_error" if failed else None)
+
+
+RESULT_MEMO_CHARS = 32_000_000
+"""Characters of tool output whose parsed results :func:`result_from_text` keeps."""
+
+
+class _TextMemo(OrderedDict[str, ToolResult]):
+    """An LRU map from text to result, bounded by the total length of its keys."""
+
+    chars = 0
+
+    def remember(self, text: str, result: ToolResult) -> None:
+        if len(text) > RESULT_MEMO_CHARS // 8:
+            return
+        self[text] = result
+        self.chars += len(text)
+        while self.chars > RESULT_MEMO_CHARS:
+            evicted, _ = self.popitem(last=False)
+            self.chars -= len(evicted)
+
+    def clear(self) -> None:
+        super().clear()
+        self.chars = 0
+
+
+_RESULTS = _TextMemo()
+
+
+def clear_result_memo() -> None:
+    """Forget the results :func:`result_from_text` memoised (a cold start)."""
+    _RESULTS.clear()
 
 
 def _answered(calls: list[CallRecord], responses: list[str]) -> list[CallRecord]:

@@ -117,15 +117,20 @@ def trl_reward_functions(
 
 def to_trajectory(completion: Any, environment: Any = None, *, task_id: str = "") -> Trajectory:
     """The trajectory of one TRL completion (see the module docstring)."""
+    recorded = getattr(environment, "calls", None)
+    from_environment = isinstance(recorded, list) and all(
+        isinstance(r, CallRecord) for r in recorded
+    )
     if isinstance(completion, str):
         messages: list[dict[str, Any]] = [{"role": "assistant", "content": completion}]
-        calls = records_from_text(completion)
     else:
         messages = [m for m in completion or [] if isinstance(m, Mapping)]
-        calls = _calls_from_messages(messages)
-    recorded = getattr(environment, "calls", None)
-    if isinstance(recorded, list) and all(isinstance(r, CallRecord) for r in recorded):
+    if from_environment:  # the environment's records stand for the calls: nothing to parse
         calls = list(recorded)
+    elif isinstance(completion, str):
+        calls = records_from_text(completion)
+    else:
+        calls = _calls_from_messages(messages)
     final = None
     if messages and messages[-1].get("role") == "assistant" and not messages[-1].get("tool_calls"):
         content = messages[-1].get("content")
