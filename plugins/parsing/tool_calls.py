@@ -202,11 +202,15 @@ def _decode_payload(payload: str, raw: str, turn: int, limits: ParseLimits) -> l
     return records
 
 
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # dict first: the ABC check is slow
+
+
 def _call_from_object(obj: Any, limits: ParseLimits) -> ToolCall:
-    if not isinstance(obj, Mapping):
+    if not _is_mapping(obj):
         raise ValueError(f"a call must be an object, not {type(obj).__name__}")
     call_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-    if isinstance(obj.get("function"), Mapping):
+    if _is_mapping(obj.get("function")):
         obj = obj["function"]
     name = obj.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -218,7 +222,7 @@ def _call_from_object(obj: Any, limits: ParseLimits) -> ToolCall:
         arguments = {}
     if isinstance(arguments, str):
         arguments = loads_bounded(arguments, limits.json) if arguments.strip() else {}
-    if not isinstance(arguments, Mapping):
+    if not _is_mapping(arguments):
         raise ValueError(f"arguments of '{name[:64]}' are not an object")
     arguments = dict(arguments)
     check_value(arguments, limits.json)

@@ -188,9 +188,17 @@ def _measured(prepared: PreparedTask, call: ToolCall) -> _Measured:
     return measured
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def call_key(call: ToolCall) -> tuple[Any, ...] | None:
     """A hashable key equal for two calls exactly when their names and arguments are equal
     value for value *and type for type* (None when an argument cannot be keyed)."""
+    arguments = call.arguments
+    types = tuple(map(type, arguments.values()))
+    if _SCALARS.issuperset(types) and not (float in types and 0.0 in arguments.values()):
+        # plain scalars (no float zero, whose sign equality ignores): items and their types
+        return (call.name, tuple(arguments.items()), types)
     parts: list[Any] = [call.name]
     for name, value in call.arguments.items():
         keyed = _value_key(value, 0)

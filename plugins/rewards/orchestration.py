@@ -28,6 +28,7 @@ from orchestrl import hookimpl
 from orchestrl.paths import MISSING, get_path, parse_path
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
+from orchestrl.plugins.rewards.prepared import PreparedTask
 from orchestrl.registry import Registry, RewardTermConfig
 
 
@@ -70,15 +71,32 @@ def step_orchestrated(analysis: Analysis, gold: int) -> bool:
         producer = records[record_of[parent]]
         if producer.result is None or not producer.result.ok:
             return False
-        produced = _resolve(producer.result.content, ref.from_field)
-        if produced is MISSING:
+        expected = _expected(prepared, gold, call.name, argument, producer.result.content)
+        if expected is MISSING:
             return False
-        expected = prepared.normalize(call.name, argument, produced)
         predicted = analysis.predicted_values[record_of[gold]]
         got = None if predicted is None else predicted.get(argument)
         if got != expected or type(got) is not type(expected):
             return False
     return True
+
+
+def _expected(prepared: PreparedTask, gold: int, function: str, argument: str, content: Any) -> Any:
+    """Canonical value that dependent ``argument`` of gold position ``gold`` must carry, given
+    its producer's response ``content`` (MISSING when the response lacks it).
+
+    Memoised per task, argument and response object (the memo holds the object, so its
+    identity is not reused while memoised; responses are read-only once received).
+    """
+    slot = (gold, argument)
+    memo = prepared.produced.get(slot)
+    if memo is not None and memo[0] is content:
+        return memo[1]
+    ref = prepared.steps[gold].step.dependency_args[argument]
+    produced = _resolve(content, ref.from_field)
+    expected = MISSING if produced is MISSING else prepared.normalize(function, argument, produced)
+    prepared.produced[slot] = (content, expected)
+    return expected
 
 
 @lru_cache(maxsize=4_096)

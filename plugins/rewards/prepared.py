@@ -65,6 +65,10 @@ class PreparedTask:
     """Memo of the analysis' per-call measures, keyed by
     :func:`~orchestrl.plugins.rewards.analysis.call_key` (at most :data:`MEASURE_LIMIT`)."""
 
+    produced: dict[tuple[int, str], tuple[Any, Any]] = field(default_factory=dict)
+    """Memo of orchestration: per ``(gold position, dependent argument)``, the last producer
+    response seen and the canonical value it yields (one response held per argument)."""
+
     def remember(self, key: Any, measured: Any) -> None:
         """Keep ``measured`` for ``key`` in :attr:`measures` (emptied when full: bounded)."""
         if len(self.measures) >= MEASURE_LIMIT:

@@ -87,14 +87,16 @@ class TermRewardFunction:
         self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any
     ) -> list[float]:
         scores = []
+        term = self.term
+        matched = isinstance(term, MatchedTerm)
         for trajectory, task, slot in self._cache.get(completions, kwargs):
-            if isinstance(self.term, MatchedTerm):
+            if matched:
                 if slot[0] is None:
                     slot[0] = analyse(trajectory, task)
-                value = self.term.score_analysis(slot[0])
+                value = float(term.score_analysis(slot[0]))  # type: ignore[attr-defined]
             else:
-                value = self.term.score(trajectory, task)
-            scores.append(checked(self.__name__, value))
+                value = float(term.score(trajectory, task))
+            scores.append(value if 0.0 <= value <= 1.0 else checked(self.__name__, value))
         return scores
 
     def __repr__(self) -> str:
@@ -124,7 +126,7 @@ def to_trajectory(completion: Any, environment: Any = None, *, task_id: str = ""
     if isinstance(completion, str):
         messages: list[dict[str, Any]] = [{"role": "assistant", "content": completion}]
     else:
-        messages = [m for m in completion or [] if isinstance(m, Mapping)]
+        messages = [m for m in completion or [] if type(m) is dict or isinstance(m, Mapping)]
     if from_environment:  # the environment's records stand for the calls: nothing to parse
         calls = list(recorded)
     elif isinstance(completion, str):
