@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from orchestrl.api import Task, ToolCall, Trajectory
 from orchestrl.plugins.rewards.matching import assign
@@ -37,8 +37,7 @@ LEVELS = ("names_f1", "type_share", "value_share", "exact", "executed")
 """The per-pair attributes that :meth:`Analysis.level` aggregates."""
 
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(NamedTuple):
     """One predicted call assigned to one gold step, measured at each atomic level."""
 
     gold: int
@@ -111,17 +110,25 @@ def analyse(trajectory: Trajectory, task: Task) -> Analysis:
 
     record_of = assign(names, prepared.gold_names, similarity)
     pairs = []
-    totals = dict.fromkeys(LEVELS, 0.0)
+    names_f1 = type_share = value_share = 0.0
+    exact = executed = 0
     for g, p in sorted(record_of.items()):
         m = measures[p][g]  # type: ignore[index]
         result = records[p].result
-        executed = result is not None and result.ok
-        pairs.append(Pair(g, p, m.names_f1, m.type_share, m.value_share, m.exact, executed))
-        totals["names_f1"] += m.names_f1
-        totals["type_share"] += m.type_share
-        totals["value_share"] += m.value_share
-        totals["exact"] += m.exact
-        totals["executed"] += executed
+        ran = result is not None and result.ok
+        pairs.append(Pair(g, p, m.names_f1, m.type_share, m.value_share, m.exact, ran))
+        names_f1 += m.names_f1
+        type_share += m.type_share
+        value_share += m.value_share
+        exact += m.exact
+        executed += ran
+    totals = {
+        "names_f1": names_f1,
+        "type_share": type_share,
+        "value_share": value_share,
+        "exact": float(exact),
+        "executed": float(executed),
+    }
     return Analysis(
         trajectory=trajectory,
         prepared=prepared,
