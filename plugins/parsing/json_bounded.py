@@ -66,6 +66,8 @@ def loads_bounded(text: str, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
 
 def check_value(value: Any, limits: JsonLimits = DEFAULT_LIMITS) -> None:
     """Raise ValueError unless ``value`` is plain JSON within ``limits`` (iteratively)."""
+    if type(value) is dict and _flat_ok(value, limits):
+        return
     stack: list[tuple[Any, int]] = [(value, 0)]
     seen = 0
     while stack:
@@ -94,3 +96,22 @@ def check_value(value: Any, limits: JsonLimits = DEFAULT_LIMITS) -> None:
                 raise ValueError(f"non-finite number {item}")
         else:
             raise ValueError(f"value of type {type(item).__name__} is not json")
+
+
+def _flat_ok(value: dict[Any, Any], limits: JsonLimits) -> bool:
+    """Whether ``value`` is an object of plain scalars that :func:`check_value` accepts (the
+    common shape of call arguments); False means: check it the general way."""
+    if len(value) >= limits.max_chars or limits.max_depth <= 0:
+        return False
+    for key, item in value.items():
+        kind = type(item)
+        if type(key) is not str:
+            return False
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is float:
+            if not math.isfinite(item):
+                return False
+        elif kind is not int or item.bit_length() > limits.max_int_digits * 3.33:
+            return False
+    return True

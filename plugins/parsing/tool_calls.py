@@ -229,11 +229,15 @@ def _decode_payload(payload: str, raw: str, turn: int, limits: ParseLimits) -> l
     return records
 
 
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # dict first: the ABC check is slow
+
+
 def _call_from_object(obj: Any, limits: ParseLimits) -> ToolCall:
-    if not isinstance(obj, Mapping):
+    if not _is_mapping(obj):
         raise ValueError(f"a call must be an object, not {type(obj).__name__}")
     call_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-    if isinstance(obj.get("function"), Mapping):
+    if _is_mapping(obj.get("function")):
         obj = obj["function"]
     name = obj.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -245,7 +249,7 @@ def _call_from_object(obj: Any, limits: ParseLimits) -> ToolCall:
         arguments = {}
     if isinstance(arguments, str):
         arguments = loads_bounded(arguments, limits.json) if arguments.strip() else {}
-    if not isinstance(arguments, Mapping):
+    if not _is_mapping(arguments):
         raise ValueError(f"arguments of '{name[:64]}' are not an object")
     arguments = dict(arguments)
     check_value(arguments, limits.json)
@@ -262,9 +266,12 @@ def _clip(text: str, limits: ParseLimits) -> str:
     return text[: limits.max_raw_chars] + f"...[{len(text) - limits.max_raw_chars} more]"
 
 
+_RAW_ENCODER = json.JSONEncoder(ensure_ascii=False, default=repr)
+
+
 def _raw_of(entry: Any, limits: ParseLimits) -> str:
     try:
-        text = json.dumps(entry, ensure_ascii=False, default=repr)
+        text = _RAW_ENCODER.encode(entry)
     except (ValueError, TypeError, RecursionError):
         text = repr(type(entry))
     return _clip(text, limits)

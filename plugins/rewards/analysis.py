@@ -14,19 +14,22 @@ Per pair, with ``G`` the gold argument names and ``P`` the predicted ones:
 * ``type_share`` = share of predicted arguments whose value has the schema's declared type
   (an undeclared parameter counts as wrong; no predicted argument: 1 if ``G`` is empty, else 0);
 * ``value_share = |{k ∈ G∩P : values equal}| / |G∪P|`` (1 when both are empty), values
-  compared by :func:`~orchestrl.plugins.rewards.normalize.canonical_equal`;
+  compared by the declared type (:func:`~orchestrl.plugins.rewards.normalize.argument_equal`:
+  strings as text, the numeric tolerance only for ``number`` parameters and never between
+  integers, dependent arguments exactly; see :mod:`~orchestrl.plugins.rewards.prepared`);
 * ``exact``: ``P == G`` and every value equal;
 * ``executed``: the environment answered the call with ``ok=True`` (its metadata, not text).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from orchestrl.api import CallRecord, Task, Trajectory
+from orchestrl.api import Task, ToolCall, Trajectory
 from orchestrl.plugins.rewards.matching import assign
-from orchestrl.plugins.rewards.normalize import canonical_equal
+from orchestrl.plugins.rewards.normalize import argument_equal
 from orchestrl.plugins.rewards.prepared import PreparedStep, PreparedTask, prepare
 
 _ABSENT = object()
@@ -34,8 +37,7 @@ LEVELS = ("names_f1", "type_share", "value_share", "exact", "executed")
 """The per-pair attributes that :meth:`Analysis.level` aggregates."""
 
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(NamedTuple):
     """One predicted call assigned to one gold step, measured at each atomic level."""
 
     gold: int
@@ -84,29 +86,49 @@ def analyse(trajectory: Trajectory, task: Task) -> Analysis:
     """Compare ``trajectory`` with the gold steps of ``task`` (pure; never raises)."""
     prepared = prepare(task)
     records = trajectory.calls
-    predicted_values = [_predicted_values(prepared, record) for record in records]
-    names = [record.call.name if record.call is not None else None for record in records]
-    cache: dict[tuple[int, int], float] = {}
+    names: list[str | None] = []
+    predicted_values: list[dict[str, Any] | None] = []
+    measures: list[dict[int, _Measure] | None] = []
+    for record in records:
+        call = record.call
+        if call is None:
+            names.append(None)
+            predicted_values.append(None)
+            measures.append(None)
+            continue
+        names.append(call.name)
+        if call.name not in prepared.by_function:
+            predicted_values.append({})
+            measures.append(None)
+            continue
+        measured = _measured(prepared, call)
+        predicted_values.append(measured.values)
+        measures.append(measured.per_gold)
 
     def similarity(p: int, g: int) -> float:
-        value = cache.get((p, g))
-        if value is None:
-            value = cache[(p, g)] = _value_share(predicted_values[p], prepared.steps[g])
-        return value
+        return measures[p][g].value_share  # type: ignore[index]
 
-    gold_names = [step.step.function for step in prepared.steps]
-    record_of = assign(names, gold_names, similarity)
-    pairs = [
-        _pair(prepared, records[p], predicted_values[p], prepared.steps[g], p, similarity(p, g))
-        for g, p in sorted(record_of.items())
-    ]
-    totals = dict.fromkeys(LEVELS, 0.0)
-    for pair in pairs:
-        totals["names_f1"] += pair.names_f1
-        totals["type_share"] += pair.type_share
-        totals["value_share"] += pair.value_share
-        totals["exact"] += pair.exact
-        totals["executed"] += pair.executed
+    record_of = assign(names, prepared.gold_names, similarity)
+    pairs = []
+    names_f1 = type_share = value_share = 0.0
+    exact = executed = 0
+    for g, p in sorted(record_of.items()):
+        m = measures[p][g]  # type: ignore[index]
+        result = records[p].result
+        ran = result is not None and result.ok
+        pairs.append(Pair(g, p, m.names_f1, m.type_share, m.value_share, m.exact, ran))
+        names_f1 += m.names_f1
+        type_share += m.type_share
+        value_share += m.value_share
+        exact += m.exact
+        executed += ran
+    totals = {
+        "names_f1": names_f1,
+        "type_share": type_share,
+        "value_share": value_share,
+        "exact": float(exact),
+        "executed": float(executed),
+    }
     return Analysis(
         trajectory=trajectory,
         prepared=prepared,
@@ -119,18 +141,104 @@ def analyse(trajectory: Trajectory, task: Task) -> Analysis:
     )
 
 
-def _predicted_values(prepared: PreparedTask, record: CallRecord) -> dict[str, Any] | None:
-    call = record.call
-    if call is None:
+@dataclass(frozen=True)
+class _Measure:
+    """The levels of one predicted call against one gold step (all but ``executed``)."""
+
+    names_f1: float
+    type_share: float
+    value_share: float
+    exact: bool
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """One predicted call's canonical values and its measures against each same-function step.
+
+    Read-only: the same object serves every trajectory that makes the same call on the task.
+    """
+
+    values: dict[str, Any]
+    per_gold: dict[int, _Measure]
+
+
+def _measured(prepared: PreparedTask, call: ToolCall) -> _Measured:
+    """The measures of ``call`` (a function the task's gold steps use), memoised per task.
+
+    Everything here depends only on the call's name and arguments and on the task, so a call
+    repeated across rollouts (GRPO samples many per task, most calls the same) is measured
+    once; the memo key keeps each value's exact type (``1``, ``1.0`` and ``True`` differ).
+    """
+    key = call_key(call)
+    if key is not None:
+        hit = prepared.measures.get(key)
+        if hit is not None:
+            return hit
+    name, predicted = call.name, call.arguments
+    values = {k: prepared.normalize(name, k, v) for k, v in predicted.items()}
+    typed = sum(1 for k, v in predicted.items() if prepared.type_ok(name, k, v))
+    typed_share = typed / len(predicted) if predicted else None
+    per_gold = {}
+    for g in prepared.by_function[name]:
+        gold = prepared.steps[g]
+        value_share = _value_share(values, gold)
+        shared = len(gold.keys.intersection(predicted))
+        sizes = len(gold.keys) + len(predicted)
+        names_f1 = 1.0 if sizes == 0 else 2.0 * shared / sizes
+        # no predicted argument: right only when the gold step has none
+        type_share = (0.0 if gold.keys else 1.0) if typed_share is None else typed_share
+        exact = value_share == 1.0 and gold.keys == predicted.keys()
+        per_gold[g] = _Measure(names_f1, type_share, value_share, exact)
+    measured = _Measured(values, per_gold)
+    if key is not None:
+        prepared.remember(key, measured)
+    return measured
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def call_key(call: ToolCall) -> tuple[Any, ...] | None:
+    """A hashable key equal for two calls exactly when their names and arguments are equal
+    value for value *and type for type* (None when an argument cannot be keyed)."""
+    arguments = call.arguments
+    types = tuple(map(type, arguments.values()))
+    if _SCALARS.issuperset(types) and not (float in types and 0.0 in arguments.values()):
+        # plain scalars (no float zero, whose sign equality ignores): items and their types
+        return (call.name, tuple(arguments.items()), types)
+    parts: list[Any] = [call.name]
+    for name, value in call.arguments.items():
+        keyed = _value_key(value, 0)
+        if keyed is None:
+            return None
+        parts.append(name)
+        parts.append(keyed)
+    return tuple(parts)
+
+
+def _value_key(value: Any, depth: int) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return (kind, value)
+    if kind is float:
+        return (kind, value, math.copysign(1.0, value))  # -0.0 == 0.0, but keep them apart
+    if depth >= 4:
         return None
-    if call.name not in prepared.by_function:
-        return {}
-    return {k: prepared.normalize(call.name, k, v) for k, v in call.arguments.items()}
+    if kind is list:
+        items = [_value_key(item, depth + 1) for item in value]
+        return None if None in items else (kind, *items)
+    if kind is dict:
+        items = []
+        for k, v in value.items():
+            keyed = _value_key(v, depth + 1)
+            if keyed is None or type(k) is not str:
+                return None
+            items.append((k, keyed))
+        return (kind, *items)
+    return None
 
 
-def _value_share(values: dict[str, Any] | None, gold: PreparedStep) -> float:
-    if values is None:
-        return 0.0
+def _value_share(values: dict[str, Any], gold: PreparedStep) -> float:
     union = len(gold.keys.union(values))
     if union == 0:
         return 1.0
@@ -139,31 +247,8 @@ def _value_share(values: dict[str, Any] | None, gold: PreparedStep) -> float:
         got = values.get(key, _ABSENT)
         if got is _ABSENT:
             continue
-        if (got == expected and type(got) is type(expected)) or canonical_equal(got, expected):
+        if (got == expected and type(got) is type(expected)) or (
+            key in gold.tolerant and argument_equal(got, expected, tolerant=True)
+        ):
             equal += 1
     return equal / union
-
-
-def _pair(
-    prepared: PreparedTask,
-    record: CallRecord,
-    values: dict[str, Any] | None,
-    gold: PreparedStep,
-    position: int,
-    value_share: float,
-) -> Pair:
-    call = record.call
-    assert call is not None
-    assert values is not None
-    predicted = call.arguments
-    shared = len(gold.keys.intersection(predicted))
-    sizes = len(gold.keys) + len(predicted)
-    names_f1 = 1.0 if sizes == 0 else 2.0 * shared / sizes
-    if predicted:
-        typed = sum(1 for k, v in predicted.items() if prepared.type_ok(call.name, k, v))
-        type_share = typed / len(predicted)
-    else:
-        type_share = 0.0 if gold.keys else 1.0
-    exact = value_share == 1.0 and gold.keys == predicted.keys()
-    executed = record.result is not None and record.result.ok
-    return Pair(gold.position, position, names_f1, type_share, value_share, exact, executed)

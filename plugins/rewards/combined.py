@@ -44,6 +44,10 @@ class CombinedReward:
                 raise ConfigError(f"reward term '{name}' is not a RewardTerm but {term!r}")
             if not (math.isfinite(weight) and weight >= 0):
                 raise ConfigError(f"reward term '{name}' has invalid weight {weight}")
+        self._plan = [
+            (name, term, weight, isinstance(term, MatchedTerm))
+            for name, (term, weight) in self.terms.items()
+        ]
 
     @classmethod
     def from_config(cls, reward: DictConfig) -> CombinedReward:
@@ -68,15 +72,18 @@ class CombinedReward:
         """The total and every term's score; ``analysis`` may be passed when already computed."""
         scores: dict[str, float] = {}
         weighted = []
-        for name, (term, weight) in self.terms.items():
-            if isinstance(term, MatchedTerm):
+        for name, term, weight, matched in self._plan:
+            if matched:
                 if analysis is None:
                     analysis = analyse(trajectory, task)
-                value = term.score_analysis(analysis)
+                value = term.score_analysis(analysis)  # type: ignore[attr-defined]
             else:
                 value = term.score(trajectory, task)
-            scores[name] = checked(name, value)
-            weighted.append(weight * scores[name])
+            value = float(value)
+            if not 0.0 <= value <= 1.0:
+                checked(name, value)
+            scores[name] = value
+            weighted.append(weight * value)
         return RewardBreakdown(math.fsum(weighted), scores)
 
     def score(self, trajectory: Trajectory, task: Task) -> float:

@@ -14,9 +14,14 @@
 
 :func:`values_equal` compares two values' canonical forms, with a numeric tolerance
 ``|a - b| <= max(rel_tol * max(|a|, |b|), abs_tol)`` for floats anywhere in the structure.
-Both are pure, never raise on JSON input, and bound their work (strings longer than
-:data:`MAX_DATE_CHARS` skip date parsing; whatever is nested deeper than :data:`MAX_DEPTH`
-becomes one marker value, and numbers beyond ±1e300 are clamped).
+The reward compares arguments by the schema's declared type (:func:`normalize_string_param`,
+:func:`argument_equal`): a parameter typed ``string`` is never read as a number (identifiers
+such as ``"382161796"`` compare as text), and the numeric tolerance applies only where the
+caller allows it (parameters typed ``number``, or untyped) and never between two integral
+values (``-2092174`` and ``-2092175`` differ). Both are pure, never raise on JSON input, and
+bound their work (strings longer than :data:`MAX_DATE_CHARS` skip date parsing; whatever is
+nested deeper than :data:`MAX_DEPTH` becomes one marker value, and numbers beyond ±1e300 are
+clamped).
 """
 
 from __future__ import annotations
@@ -102,6 +107,35 @@ def canonical_equal(a: Any, b: Any, *, rel_tol: float = REL_TOL, abs_tol: float 
     return False
 
 
+def argument_equal(a: Any, b: Any, *, tolerant: bool) -> bool:
+    """Equality of two canonical argument values: exact, or within tolerance when ``tolerant``.
+
+    The tolerance (:func:`canonical_equal`) never applies between two integral numbers, so an
+    identifier or a count off by one is never equal.
+    """
+    if a == b and type(a) is type(b):
+        return True
+    integral = type(a) is float and type(b) is float and a.is_integer() and b.is_integer()
+    if not tolerant or integral:
+        return False
+    return canonical_equal(a, b)
+
+
+def string_param_form(value: Any) -> Any:
+    """Canonical form of a top-level value of a parameter typed ``string``.
+
+    Text is normalised by :func:`normalize_string_param` (never turned into a number); a JSON
+    number becomes its text (``382161796`` → ``"382161796"``, ``1.5`` → ``"1.5"``), so a value
+    of the wrong JSON type can still carry the right identifier (the type term judges the
+    type); other values as :func:`normalize_value`.
+    """
+    if type(value) is str:
+        return normalize_string_param(value) if len(value) <= 4_096 else normalize_text(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return str(int(value)) if float(value).is_integer() and abs(value) < 1e300 else repr(value)
+    return normalize_value(value)
+
+
 def normalize_text(text: str) -> str:
     """Case-folded text with runs of whitespace collapsed to one space, ends stripped."""
     return _SPACES.sub(" ", text).strip().casefold()
@@ -142,6 +176,17 @@ def normalize_str(text: str, param_type: str | None = None) -> Any:
     folded = normalize_text(text)
     if param_type == "boolean" and folded in ("true", "false"):
         return folded == "true"
+    return _moment_or_text(folded)
+
+
+@lru_cache(maxsize=65_536)
+def normalize_string_param(text: str) -> str:
+    """:func:`normalize_str` for a parameter typed ``string``: case, spacing, dates, times, but
+    never a number (``"382161796"`` stays text, so it equals only ``"382161796"``)."""
+    return _moment_or_text(normalize_text(text))
+
+
+def _moment_or_text(folded: str) -> str:
     if len(folded) <= MAX_DATE_CHARS and any(c.isdigit() for c in folded):
         moment = _date_or_time(folded)
         if moment is not None:

@@ -10,8 +10,10 @@ environment with calls cannot buy orchestration credit). Gold step ``j`` is cred
    not seen yet, so a producer and its consumer in the same parallel turn do not count);
 3. every dependent argument ``a`` of ``j`` (``dependency_args[a] = (from_step, from_field)``)
    carries the value found at ``from_field`` in the response that the call assigned to
-   ``from_step`` *actually received* (``result.content`` from the environment; compared after
-   normalisation). A producer that failed or was never executed credits nothing downstream.
+   ``from_step`` *actually received* (``result.content`` from the environment; equal exactly
+   after the normalisation of the parameter's declared type, no numeric tolerance: the next
+   search result's identifier is a different value). A producer that failed or was never
+   executed credits nothing downstream.
 
 A task without gold steps scores 1 when no call was attempted, else 0.
 """
@@ -26,7 +28,7 @@ from orchestrl import hookimpl
 from orchestrl.paths import MISSING, get_path, parse_path
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
-from orchestrl.plugins.rewards.normalize import canonical_equal
+from orchestrl.plugins.rewards.prepared import PreparedTask
 from orchestrl.registry import Registry, RewardTermConfig
 
 
@@ -69,14 +71,32 @@ def step_orchestrated(analysis: Analysis, gold: int) -> bool:
         producer = records[record_of[parent]]
         if producer.result is None or not producer.result.ok:
             return False
-        produced = _resolve(producer.result.content, ref.from_field)
-        if produced is MISSING:
+        expected = _expected(prepared, gold, call.name, argument, producer.result.content)
+        if expected is MISSING:
             return False
-        expected = prepared.normalize(call.name, argument, produced)
         predicted = analysis.predicted_values[record_of[gold]]
-        if predicted is None or not canonical_equal(predicted.get(argument), expected):
+        got = None if predicted is None else predicted.get(argument)
+        if got != expected or type(got) is not type(expected):
             return False
     return True
+
+
+def _expected(prepared: PreparedTask, gold: int, function: str, argument: str, content: Any) -> Any:
+    """Canonical value that dependent ``argument`` of gold position ``gold`` must carry, given
+    its producer's response ``content`` (MISSING when the response lacks it).
+
+    Memoised per task, argument and response object (the memo holds the object, so its
+    identity is not reused while memoised; responses are read-only once received).
+    """
+    slot = (gold, argument)
+    memo = prepared.produced.get(slot)
+    if memo is not None and memo[0] is content:
+        return memo[1]
+    ref = prepared.steps[gold].step.dependency_args[argument]
+    produced = _resolve(content, ref.from_field)
+    expected = MISSING if produced is MISSING else prepared.normalize(function, argument, produced)
+    prepared.produced[slot] = (content, expected)
+    return expected
 
 
 @lru_cache(maxsize=4_096)

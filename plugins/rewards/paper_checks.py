@@ -9,11 +9,22 @@ be compared with the paper; orchestrl's own terms do better (see ``conf/reward/p
 * :func:`reference_values_ok` — all or nothing: every gold key present, no key outside gold,
   each value equal by the gold value's type (an int is accepted for a float, a float is not
   accepted for an int, a numeric string never for a number, lists element-wise in order).
+  An object, or a list of objects, goes through BFCL's dict checker as the reference calls it
+  (erratum 1 of the paper-reference notes): each gold object's values are read as *lists of
+  accepted candidates*, so a gold string is a sequence of one-character candidates and a real
+  string never matches (every ``legs`` value of the multi-stop flight functions fails, gold
+  included); a model key absent from gold fails; a gold key absent from the model never fails
+  when its gold value is a string (``"" in "abc"``). Where BFCL would raise (a non-iterable
+  gold value), the value counts as not equal.
 * :func:`reference_types_compatible` — int, float and bool are all "numbers"; otherwise the
   same Python type.
-* :func:`reference_exec_ok` — the response text (JSON, cut at ``max_chars`` characters as the
-  rollout did) parses, and is not a dict with an ``error`` key, a dict with ``status`` false,
-  or ``{}``.
+* :func:`reference_response_ok` — the response as the rollout showed it (serialised with
+  ``ensure_ascii=False``, cut in the middle when longer than ``max_chars``: the first
+  ``max_chars // 2`` characters, ``...(truncated)...``, the last ``max_chars // 2``, as verl's
+  multi-turn tool does) parses as JSON — else None, the pair is dropped — and then whether it
+  is a success: not a dict with an ``error`` key, not a dict with ``status == False`` (so ``0``
+  fails too), not ``{}``. Memoised per response object, so a response scored under many
+  rollouts is serialised and parsed once.
 """
 
 from __future__ import annotations
@@ -21,8 +32,6 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-
-from orchestrl.api import ToolResult
 
 _STRIP = re.compile(r"[ ,./\-_*^]")
 
@@ -48,7 +57,18 @@ def reference_value_equal(predicted: Any, gold: Any) -> bool:
         return isinstance(predicted, str) and (
             reference_standardize(predicted) == reference_standardize(gold)
         )
+    if isinstance(gold, dict):
+        return isinstance(predicted, dict) and _bfcl_dict_ok(predicted, gold)
     if isinstance(gold, list):
+        if gold and all(isinstance(item, dict) for item in gold):
+            return (
+                isinstance(predicted, list)
+                and len(predicted) == len(gold)
+                and all(
+                    isinstance(p, dict) and _bfcl_dict_ok(p, g)
+                    for p, g in zip(predicted, gold, strict=True)
+                )
+            )
         return (
             isinstance(predicted, list)
             and len(predicted) == len(gold)
@@ -72,17 +92,64 @@ def reference_types_compatible(predicted: Any, gold: Any) -> bool:
     return type(predicted) is type(gold)
 
 
-def reference_exec_ok(result: ToolResult | None, max_chars: int) -> bool:
-    """Whether the reference would count the call's response as a successful execution."""
-    if result is None:
-        return False
-    content = result.content
+def _bfcl_dict_ok(predicted: dict[str, Any], gold: dict[str, Any]) -> bool:
+    """BFCL's ``dict_checker(param, predicted, [gold])``: gold values read as candidate lists."""
     try:
-        text = content if isinstance(content, str) else json.dumps(content)
-        parsed = json.loads(text[:max_chars] if max_chars > 0 else text)
-    except (ValueError, TypeError, RecursionError):
+        for key, value in predicted.items():
+            if key not in gold:
+                return False
+            wanted = reference_standardize(value) if type(value) is str else value
+            candidates = gold[key]
+            standard = [
+                reference_standardize(candidates[i])
+                if type(candidates[i]) is str
+                else candidates[i]
+                for i in range(len(candidates))
+            ]
+            if wanted not in standard:
+                return False
+        return all(key in predicted or "" in value for key, value in gold.items())
+    except (TypeError, KeyError, IndexError):
         return False
-    return not (
-        isinstance(parsed, dict)
-        and (not parsed or "error" in parsed or parsed.get("status") is False)
-    )
+
+
+TRUNCATION_MARK = "...(truncated)..."
+_MEMO_LIMIT = 4_096
+_RESPONSE_MEMO: dict[int, tuple[Any, int, bool | None]] = {}
+
+
+def cut_response(text: str, max_chars: int) -> str:
+    """``text`` as the rollout showed it: middle cut when longer than ``max_chars`` (0: no cut)."""
+    if max_chars <= 0 or len(text) <= max_chars:
+        return text
+    half = max_chars // 2
+    return text[:half] + TRUNCATION_MARK + text[-half:]
+
+
+def reference_response_ok(content: Any, max_chars: int) -> bool | None:
+    """None when the shown response does not parse (the pair is dropped), else its success.
+
+    ``content`` is a response as the environment returned it: text is shown as it is, any
+    other value serialised with ``json.dumps(..., ensure_ascii=False)``. Memoised by object
+    identity (the memo holds the object, so an identity is never reused while it is memoised).
+    """
+    key = id(content)
+    memo = _RESPONSE_MEMO.get(key)
+    if memo is not None and memo[0] is content and memo[1] == max_chars:
+        return memo[2]
+    verdict = _response_verdict(content, max_chars)
+    if len(_RESPONSE_MEMO) >= _MEMO_LIMIT:
+        _RESPONSE_MEMO.clear()
+    _RESPONSE_MEMO[key] = (content, max_chars, verdict)
+    return verdict
+
+
+def _response_verdict(content: Any, max_chars: int) -> bool | None:
+    try:
+        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+        parsed = json.loads(cut_response(text, max_chars))
+    except (ValueError, TypeError, RecursionError):
+        return None
+    if isinstance(parsed, dict):
+        return bool(parsed) and "error" not in parsed and parsed.get("status") != False  # noqa: E712
+    return True

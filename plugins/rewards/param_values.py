@@ -2,9 +2,12 @@
 
 Formula: ``2·Σ_pairs value_share / (A + N)`` with, per assigned pair,
 ``value_share = |{k ∈ G∩P : pred[k] ≈ gold[k]}| / |G∪P|`` where ``≈`` is equality after
-:func:`orchestrl.plugins.rewards.normalize.normalize_value` (relative numeric tolerance 1e-6,
-case and whitespace, date and time formats, list order when the schema marks the list
-``uniqueItems``). Extra and missing arguments both lower it.
+normalisation by the schema's declared type (:mod:`orchestrl.plugins.rewards.prepared`): case
+and whitespace, date and time formats, list order when the schema marks the list
+``uniqueItems``; a ``string`` parameter compares as text, never numerically (``"382161796"``
+never equals ``"382161797"``); the relative numeric tolerance 1e-6 only for ``number``
+parameters and never between integral values; a dependent argument exactly. Extra and missing
+arguments both lower it.
 """
 
 from __future__ import annotations

@@ -4,6 +4,11 @@ GRPO scores many rollouts of the same task, so the gold values are normalised, t
 read and the steps grouped by function once per task (:func:`prepare`, cached by task identity:
 tasks are treated as immutable once scored). Parameter types are judged with the environment's
 schema module (:mod:`orchestrl.plugins.tools.schema`).
+
+Values are compared by the schema's declared type: a ``string`` parameter in its text form
+(:func:`~orchestrl.plugins.rewards.normalize.string_param_form`, never numerically); the
+numeric tolerance only for parameters typed ``number`` (or undeclared), never between integral
+values; a dependent argument (``dependency_args``) exactly (:attr:`PreparedStep.tolerant`).
 """
 
 from __future__ import annotations
@@ -14,11 +19,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrl.api import ErrorKind, GoldStep, Task
-from orchestrl.plugins.rewards.normalize import normalize_str, normalize_value
+from orchestrl.plugins.rewards.normalize import (
+    normalize_str,
+    normalize_string_param,
+    normalize_value,
+    string_param_form,
+)
 from orchestrl.plugins.tools.schema import ToolSchema, validate_call
 
 _TYPE_ERRORS = frozenset({ErrorKind.WRONG_TYPE, ErrorKind.UNKNOWN_PARAMETER})
 _CACHE_LIMIT = 8_192
+MEASURE_LIMIT = 256
+"""Distinct calls whose measures one prepared task keeps (GRPO repeats most calls)."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,9 @@ class PreparedStep:
     position: int
     keys: frozenset[str]
     values: Mapping[str, Any]
+    tolerant: frozenset[str] = frozenset()
+    """Keys whose values may differ within the numeric tolerance (typed ``number`` or
+    undeclared, and not dependent); every other key must be equal exactly."""
 
 
 @dataclass
@@ -44,6 +59,21 @@ class PreparedTask:
 
     traits: dict[tuple[str, str], tuple[bool, str | None]] = field(default_factory=dict)
     """Memo of ``(unordered, declared type)`` per ``(function, parameter)``."""
+    gold_names: list[str] = field(default_factory=list)
+    """The function of each gold step, in gold order."""
+    measures: dict[Any, Any] = field(default_factory=dict)
+    """Memo of the analysis' per-call measures, keyed by
+    :func:`~orchestrl.plugins.rewards.analysis.call_key` (at most :data:`MEASURE_LIMIT`)."""
+
+    produced: dict[tuple[int, str], tuple[Any, Any]] = field(default_factory=dict)
+    """Memo of orchestration: per ``(gold position, dependent argument)``, the last producer
+    response seen and the canonical value it yields (one response held per argument)."""
+
+    def remember(self, key: Any, measured: Any) -> None:
+        """Keep ``measured`` for ``key`` in :attr:`measures` (emptied when full: bounded)."""
+        if len(self.measures) >= MEASURE_LIMIT:
+            self.measures.clear()
+        self.measures[key] = measured
 
     def normalize(self, function: str, name: str, value: Any) -> Any:
         """Canonical form of argument ``name`` of ``function`` (a set if the schema says so)."""
@@ -52,9 +82,16 @@ class PreparedTask:
             traits = _param_traits(self.schemas.get(function), name)
             if len(self.traits) < 4_096:
                 self.traits[(function, name)] = traits
+        if traits[1] == "string":
+            return string_param_form(value)
         if type(value) is str and len(value) <= 4_096:
             return normalize_str(value, traits[1])
         return normalize_value(value, unordered=traits[0], param_type=traits[1])
+
+    def tolerant(self, function: str, name: str) -> bool:
+        """Whether values of ``name`` may differ within the numeric tolerance (see the module)."""
+        declared = _param_traits(self.schemas.get(function), name)[1]
+        return declared in (None, "number")
 
     def type_ok(self, function: str, name: str, value: Any) -> bool:
         """Whether ``value`` has the declared type of parameter ``name`` (unknown name: False).
@@ -80,6 +117,14 @@ _TYPE_MEMO: dict[tuple[Any, ...], bool] = {}
 _PREPARED: dict[int, tuple[weakref.ref[Task], PreparedTask]] = {}
 
 
+def clear_caches() -> None:
+    """Forget every prepared task and value memo (a cold start, for tests and benchmarks)."""
+    _PREPARED.clear()
+    _TYPE_MEMO.clear()
+    normalize_str.cache_clear()
+    normalize_string_param.cache_clear()
+
+
 def prepare(task: Task) -> PreparedTask:
     """The prepared gold side of ``task`` (computed once per task object)."""
     entry = _PREPARED.get(id(task))
@@ -103,8 +148,16 @@ def _build(task: Task) -> PreparedTask:
     prepared = PreparedTask(task, [], schemas, {}, {})
     for position, step in enumerate(task.steps):
         values = {k: prepared.normalize(step.function, k, v) for k, v in step.arguments.items()}
-        prepared.steps.append(PreparedStep(step, position, frozenset(step.arguments), values))
+        tolerant = frozenset(
+            k
+            for k in step.arguments
+            if k not in step.dependency_args and prepared.tolerant(step.function, k)
+        )
+        prepared.steps.append(
+            PreparedStep(step, position, frozenset(step.arguments), values, tolerant)
+        )
         prepared.by_function.setdefault(step.function, []).append(position)
+        prepared.gold_names.append(step.function)
         prepared.position_of[step.index] = position
     return prepared
 

@@ -11,7 +11,9 @@ best with ``with_responses=False``; a :class:`~orchestrl.api.Task` object is acc
 
 A completion becomes a :class:`~orchestrl.api.Trajectory`:
 
-* a string (standard mode): its tool-call attempts, parsed from text, none executed;
+* a string (standard mode): its tool-call attempts, each with the ``<tool_response>`` block
+  that follows it when the text carries responses inline (the reference's and verl's format,
+  :mod:`~orchestrl.plugins.rewards.text_trajectory`); without responses none is executed;
 * a list of messages (conversational/tool mode, where TRL appends ``tool`` messages with the
   tool's output after each assistant message that has ``tool_calls``): the calls of each
   assistant message (:func:`~orchestrl.plugins.parsing.tool_calls.parse_message`), each paired
@@ -33,17 +35,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from orchestrl.api import CallRecord, RewardTerm, Task, ToolResult, Trajectory
+from orchestrl.api import CallRecord, RewardTerm, Task, Trajectory
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.parsing.json_bounded import JsonLimits, loads_bounded
-from orchestrl.plugins.parsing.tool_calls import parse_message, parse_text
+from orchestrl.plugins.parsing.tool_calls import parse_message
 from orchestrl.plugins.rewards.analysis import Analysis, analyse
 from orchestrl.plugins.rewards.base import MatchedTerm
 from orchestrl.plugins.rewards.combined import CombinedReward, checked
 from orchestrl.plugins.rewards.task_codec import task_from_json
+from orchestrl.plugins.rewards.text_trajectory import records_from_text, result_from_text
 
 TASK_COLUMN = "task"
-_TOOL_OUTPUT_LIMITS = JsonLimits(max_chars=8_000_000, max_depth=128, max_int_digits=400)
 
 
 class _BatchCache:
@@ -86,14 +87,16 @@ class TermRewardFunction:
         self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any
     ) -> list[float]:
         scores = []
+        term = self.term
+        matched = isinstance(term, MatchedTerm)
         for trajectory, task, slot in self._cache.get(completions, kwargs):
-            if isinstance(self.term, MatchedTerm):
+            if matched:
                 if slot[0] is None:
                     slot[0] = analyse(trajectory, task)
-                value = self.term.score_analysis(slot[0])
+                value = float(term.score_analysis(slot[0]))  # type: ignore[attr-defined]
             else:
-                value = self.term.score(trajectory, task)
-            scores.append(checked(self.__name__, value))
+                value = float(term.score(trajectory, task))
+            scores.append(value if 0.0 <= value <= 1.0 else checked(self.__name__, value))
         return scores
 
     def __repr__(self) -> str:
@@ -116,15 +119,20 @@ def trl_reward_functions(
 
 def to_trajectory(completion: Any, environment: Any = None, *, task_id: str = "") -> Trajectory:
     """The trajectory of one TRL completion (see the module docstring)."""
+    recorded = getattr(environment, "calls", None)
+    from_environment = isinstance(recorded, list) and all(
+        isinstance(r, CallRecord) for r in recorded
+    )
     if isinstance(completion, str):
         messages: list[dict[str, Any]] = [{"role": "assistant", "content": completion}]
-        calls = parse_text(completion)
     else:
-        messages = [m for m in completion or [] if isinstance(m, Mapping)]
-        calls = _calls_from_messages(messages)
-    recorded = getattr(environment, "calls", None)
-    if isinstance(recorded, list) and all(isinstance(r, CallRecord) for r in recorded):
+        messages = [m for m in completion or [] if type(m) is dict or isinstance(m, Mapping)]
+    if from_environment:  # the environment's records stand for the calls: nothing to parse
         calls = list(recorded)
+    elif isinstance(completion, str):
+        calls = records_from_text(completion)
+    else:
+        calls = _calls_from_messages(messages)
     final = None
     if messages and messages[-1].get("role") == "assistant" and not messages[-1].get("tool_calls"):
         content = messages[-1].get("content")
@@ -152,7 +160,7 @@ def _calls_from_messages(messages: list[Mapping[str, Any]]) -> list[CallRecord]:
                 record.raw,
                 record.call,
                 record.parse_error,
-                _result_from_text(message.get("content")),
+                result_from_text(message.get("content")),
             )
     return records
 
@@ -165,26 +173,6 @@ def _slot_for(message: Mapping[str, Any], records: list[CallRecord], pending: li
             if call is not None and call.id == call_id:
                 return slot
     return pending[0]
-
-
-def _result_from_text(content: Any) -> ToolResult:
-    if not isinstance(content, str):
-        return ToolResult(
-            ok=False,
-            content=None,
-            error_kind="api_error",
-            message="tool message content is not text",
-        )
-    try:
-        value = loads_bounded(content, _TOOL_OUTPUT_LIMITS)
-    except ValueError:
-        return ToolResult(
-            ok=False, content=content, error_kind="api_error", message="tool output is not JSON"
-        )
-    failed = isinstance(value, dict) and (
-        not value or "error" in value or value.get("status") is False
-    )
-    return ToolResult(ok=not failed, content=value, error_kind="api_error" if failed else None)
 
 
 def _task(value: Any) -> Task:

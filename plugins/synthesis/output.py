@@ -8,11 +8,14 @@ One record per task::
                 "dependency_args": [{"argument", "from_step", "from_field"}],
                 "response": <JSON text>, "turn", "cache_key"}],
      "cache_keys": [str], "complexity": {"steps", "depth", "fan_in", "branches", "domains"},
-     "metadata": <JSON text>}
+     "metadata": <JSON text>, "ground_truth": <JSON text>}
 
 Values whose shape differs between records (arguments, responses, tool schemas, metadata) are
 JSON text so that Arrow sees one type per column; :func:`read_tasks` turns records back into
-:class:`~orchestrl.api.Task` objects.
+:class:`~orchestrl.api.Task` objects. ``ground_truth`` is the task as the reward reads it
+(:func:`orchestrl.plugins.rewards.task_codec.task_to_json`, without gold responses): the
+``task`` column of TRL and verl's ``reward_model.ground_truth`` (see
+:mod:`orchestrl.plugins.rewards.verl_score`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 from orchestrl.api import DependencyRef, GoldStep, Task
 from orchestrl.errors import DataError
+from orchestrl.plugins.rewards.task_codec import task_to_json
 
 COMPLEXITY_KEYS = ("steps", "depth", "fan_in", "branches", "domains")
 
@@ -62,6 +66,7 @@ def task_record(task: Task) -> dict[str, Any]:
         "cache_keys": keys,
         "complexity": {k: int(complexity.get(k, 0)) for k in COMPLEXITY_KEYS},
         "metadata": _text(meta),
+        "ground_truth": task_to_json(task, with_responses=False),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -97,3 +98,23 @@ def test_adversarial_batch_through_trl_functions(presets, train_tasks) -> None:
         for i in range(len(completions))
     ]
     assert max(totals) < 0.35
+
+
+def test_flooding_with_copies_of_a_gold_call_stays_bounded(presets, train_tasks) -> None:
+    graduated = presets["graduated"]
+    for task in train_tasks[:20]:
+        gold = gold_trajectory(task)
+        flooded = dataclasses.replace(gold, calls=list(gold.calls) + [gold.calls[0]] * 10)
+        n = len(task.steps)
+        total = graduated.score(flooded, task)
+        # every level is 2·n / (n + 10 + n) at best: the copies are attempts with no gold step left
+        bound = 2 * n / (2 * n + 10)
+        assert total <= bound + 1e-9, (task.id, total, bound)
+        assert graduated.breakdown(flooded, task).terms["binary"] == 0.0
+    # the case: gold + 10 copies of call #0 on the first training trace
+    task = train_tasks[0]
+    gold = gold_trajectory(task)
+    flooded = dataclasses.replace(gold, calls=list(gold.calls) + [gold.calls[0]] * 10)
+    assert graduated.score(flooded, task) == pytest.approx(
+        2 * len(task.steps) / (2 * len(task.steps) + 10)
+    )

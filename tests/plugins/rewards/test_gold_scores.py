@@ -37,13 +37,14 @@ def test_gold_trajectories_carry_real_dependencies(train_tasks) -> None:
     assert len(dependent) > 100  # orchestration's data-flow check is really exercised
 
 
-def test_paper_preset_reproduces_the_reference_average(plugin_host, compose_config, train_tasks):
+def test_paper_preset_gives_the_reference_figures_on_gold(plugin_host, compose_config, train_tasks):
     paper = CombinedReward.from_config(compose_config("reward=paper").reward)
     totals = [paper.score(gold_trajectory(t), t) for t in train_tasks]
-    average = sum(totals) / len(totals)
-    # The reference scores a perfect trajectory 0.914 on average (paper-reference note).
-    assert average == pytest.approx(0.914, abs=0.005)
-    assert sum(total == 1.0 for total in totals) / len(totals) < 0.25
+    # The reference on these 101 gold trajectories: mean 0.9144, 16 exactly 1.0 (notes,
+    # "Errata and exact behaviour"); the per-cause cases are in test_paper_errata.py.
+    assert len(totals) == 101
+    assert sum(totals) / len(totals) == pytest.approx(0.9144, abs=5e-5)
+    assert sum(total == 1.0 for total in totals) == 16
 
 
 def test_paper_losses_come_from_the_cut_and_from_repeated_functions(train_tasks) -> None:
@@ -63,5 +64,18 @@ def test_paper_losses_come_from_the_cut_and_from_repeated_functions(train_tasks)
     ]
     assert repeated
     assert all(uncut.score(g, t) < 1.0 for g, t in repeated)
-    unique = [(g, t) for g, t in trajectories if len({s.function for s in t.steps}) == len(t.steps)]
+    unique = [
+        (g, t)
+        for g, t in trajectories
+        if len({s.function for s in t.steps}) == len(t.steps)
+        and not _has_list_of_dicts(t)  # erratum 1: those values never match, gold included
+    ]
     assert all(uncut.score(g, t) == 1.0 for g, t in unique)
+
+
+def _has_list_of_dicts(task: Task) -> bool:
+    return any(
+        isinstance(value, list) and value and isinstance(value[0], dict)
+        for step in task.steps
+        for value in step.arguments.values()
+    )

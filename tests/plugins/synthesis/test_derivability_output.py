@@ -65,6 +65,12 @@ def test_jsonl_round_trip_and_datasets(tmp_path, eval_tasks: list[Task]) -> None
         assert [s.response for s in a.steps] == [s.response for s in b.steps]
     loaded = datasets.load_dataset("json", data_files=str(path), split="train")
     assert loaded.num_rows == 10 and "steps" in loaded.column_names
+    # the reward's ground truth column (TRL's `task`, verl's reward_model.ground_truth)
+    from orchestrl.plugins.rewards.task_codec import task_from_json
+
+    truths = [task_from_json(text) for text in loaded["ground_truth"]]
+    assert [t.steps[0].arguments for t in truths] == [t.steps[0].arguments for t in tasks]
+    assert all(s.response is None for t in truths for s in t.steps)
 
 
 def test_overlap_and_exclusion(booking_dir, seed_cache, tools, eval_tasks, train_tasks) -> None:

@@ -1,0 +1,138 @@
+"""Call records from one completion string that may carry its tool responses inline.
+
+The reference's rollouts and verl's multi-turn text show each assistant turn's
+``<tool_call>{json}</tool_call>`` blocks followed by the environment's
+``<tool_response>...</tool_response>`` blocks (Qwen/Hermes chat format). :func:`records_from_text`
+reads both, in text order:
+
+* a *turn* is a run of call blocks and the response blocks that follow them (a call block after
+  a response block starts the next turn);
+* within a turn, responses go to the calls in order; when the turn has fewer responses than
+  calls but exactly one per parsed call, they go to the parsed calls (an environment that
+  ignores unparsable calls); a call left without a response was not executed (``result``
+  None); surplus responses are ignored;
+* a response's result: ``ok`` when its text is JSON that is not an error payload (an object
+  with an ``error`` key, ``status`` false, or ``{}``); text that is not JSON is a failure.
+
+A string without ``<tool_response>`` is parsed as before (every attempt, none executed). The
+reading is bounded (the tool-call parser's limits, responses up to 8 MB of JSON) and only
+``json`` touches the text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import OrderedDict
+from typing import Any
+
+from orchestrl.api import CallRecord, ToolResult
+from orchestrl.plugins.parsing.json_bounded import JsonLimits, loads_bounded
+from orchestrl.plugins.parsing.tool_calls import parse_text
+
+RESPONSE_OPEN = "<tool_response>"
+_BLOCKS = re.compile(
+    r"<tool_call>.*?(?:</tool_call>|(?=<tool_call>|<tool_response>)|\Z)"
+    r"|<tool_response>(.*?)(?:</tool_response>|\Z)",
+    re.DOTALL,
+)
+_TOOL_OUTPUT_LIMITS = JsonLimits(max_chars=8_000_000, max_depth=128, max_int_digits=400)
+
+
+def records_from_text(text: str) -> list[CallRecord]:
+    """The call records of ``text``, each with its inline response (see the module docstring)."""
+    if RESPONSE_OPEN not in text:
+        return parse_text(text)
+    records: list[CallRecord] = []
+    turn, calls, responses = 0, [], []
+    for match in _BLOCKS.finditer(text):
+        if match.group(1) is None:  # a call block
+            if responses:
+                records.extend(_answered(calls, responses))
+                turn, calls, responses = turn + 1, [], []
+            calls.extend(parse_text(match.group(0), turn=turn))
+        else:
+            responses.append(match.group(1))
+    records.extend(_answered(calls, responses))
+    return records
+
+
+def result_from_text(content: Any) -> ToolResult:
+    """The result that a tool's output text stands for (see the module docstring).
+
+    Memoised by text (least recently used first out, at most :data:`RESULT_MEMO_CHARS`
+    characters of text in all): a task's rollouts receive the same responses again and again.
+    The returned result and its ``content`` are shared between callers: treat them as read-only.
+    """
+    if not isinstance(content, str):
+        return ToolResult(
+            ok=False,
+            content=None,
+            error_kind="api_error",
+            message="tool message content is not text",
+        )
+    hit = _RESULTS.get(content)
+    if hit is not None:
+        _RESULTS.move_to_end(content)
+        return hit
+    result = _parse_result(content)
+    _RESULTS.remember(content, result)
+    return result
+
+
+def _parse_result(content: str) -> ToolResult:
+    try:
+        value = loads_bounded(content, _TOOL_OUTPUT_LIMITS)
+    except ValueError:
+        return ToolResult(
+            ok=False, content=content, error_kind="api_error", message="tool output is not JSON"
+        )
+    failed = isinstance(value, dict) and (
+        not value or "error" in value or value.get("status") is False
+    )
+    return ToolResult(ok=not failed, content=value, error_kind="api_error" if failed else None)
+
+
+RESULT_MEMO_CHARS = 32_000_000
+"""Characters of tool output whose parsed results :func:`result_from_text` keeps."""
+
+
+class _TextMemo(OrderedDict[str, ToolResult]):
+    """An LRU map from text to result, bounded by the total length of its keys."""
+
+    chars = 0
+
+    def remember(self, text: str, result: ToolResult) -> None:
+        if len(text) > RESULT_MEMO_CHARS // 8:
+            return
+        self[text] = result
+        self.chars += len(text)
+        while self.chars > RESULT_MEMO_CHARS:
+            evicted, _ = self.popitem(last=False)
+            self.chars -= len(evicted)
+
+    def clear(self) -> None:
+        super().clear()
+        self.chars = 0
+
+
+_RESULTS = _TextMemo()
+
+
+def clear_result_memo() -> None:
+    """Forget the results :func:`result_from_text` memoised (a cold start)."""
+    _RESULTS.clear()
+
+
+def _answered(calls: list[CallRecord], responses: list[str]) -> list[CallRecord]:
+    targets = list(range(len(calls)))
+    if len(responses) < len(calls):
+        parsed = [i for i, record in enumerate(calls) if record.call is not None]
+        if len(parsed) == len(responses):
+            targets = parsed
+    answered = list(calls)
+    for position, text in zip(targets, responses, strict=False):
+        answered[position] = dataclasses.replace(
+            calls[position], result=result_from_text(text.strip())
+        )
+    return answered
