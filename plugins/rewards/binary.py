@@ -9,25 +9,17 @@ was attempted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestrl import hookimpl
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
-from orchestrl.registry import Registry, RewardTermConfig
-
-
-@dataclass
-class BinaryConfig(RewardTermConfig):
-    """``allow_extra_calls``: succeed even when calls beyond the gold steps were attempted."""
-
-    allow_extra_calls: bool = False
+from orchestrl.registry import Registry
 
 
 class Binary(MatchedTerm):
     """All-or-nothing success: every gold step matched exactly."""
 
     def __init__(self, allow_extra_calls: bool = False) -> None:
+        """``allow_extra_calls``: succeed even when calls beyond the gold steps were attempted."""
         self.allow_extra_calls = allow_extra_calls
 
     def score_analysis(self, analysis: Analysis) -> float:
@@ -41,4 +33,4 @@ class Binary(MatchedTerm):
 
 @hookimpl
 def orchestrl_register_reward_term(registry: Registry) -> None:
-    registry.add("binary", Binary, config=BinaryConfig)
+    registry.add("binary", Binary)

@@ -8,26 +8,18 @@ error, say).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestrl import hookimpl
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
-from orchestrl.registry import Registry, RewardTermConfig
-
-
-@dataclass
-class EfficiencyConfig(RewardTermConfig):
-    """``slack``: extra calls allowed before the score drops."""
-
-    slack: int = 0
+from orchestrl.registry import Registry
 
 
 class Efficiency(MatchedTerm):
     """Needed calls over attempted calls, capped at 1."""
 
     def __init__(self, slack: int = 0) -> None:
+        """``slack``: extra calls allowed before the score drops."""
         if slack < 0:
             raise ConfigError(f"efficiency slack must be non-negative, not {slack}")
         self.slack = slack
@@ -40,4 +32,4 @@ class Efficiency(MatchedTerm):
 
 @hookimpl
 def orchestrl_register_reward_term(registry: Registry) -> None:
-    registry.add("efficiency", Efficiency, config=EfficiencyConfig)
+    registry.add("efficiency", Efficiency)

@@ -8,17 +8,10 @@ executed (``result`` None) scores 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestrl import hookimpl
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
-from orchestrl.registry import Registry, RewardTermConfig
-
-
-@dataclass
-class ExecutionConfig(RewardTermConfig):
-    """No options beyond the weight."""
+from orchestrl.registry import Registry
 
 
 class Execution(MatchedTerm):
@@ -30,4 +23,4 @@ class Execution(MatchedTerm):
 
 @hookimpl
 def orchestrl_register_reward_term(registry: Registry) -> None:
-    registry.add("execution", Execution, config=ExecutionConfig)
+    registry.add("execution", Execution)

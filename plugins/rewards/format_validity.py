@@ -7,16 +7,9 @@ A trajectory with no attempt scores 0 when the task expects calls and 1 when it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestrl import hookimpl
 from orchestrl.api import RewardTerm, Task, Trajectory
-from orchestrl.registry import Registry, RewardTermConfig
-
-
-@dataclass
-class FormatValidityConfig(RewardTermConfig):
-    """No options beyond the weight."""
+from orchestrl.registry import Registry
 
 
 class FormatValidity(RewardTerm):
@@ -32,4 +25,4 @@ class FormatValidity(RewardTerm):
 
 @hookimpl
 def orchestrl_register_reward_term(registry: Registry) -> None:
-    registry.add("format", FormatValidity, config=FormatValidityConfig)
+    registry.add("format", FormatValidity)

@@ -8,17 +8,10 @@ steps: an F1 of call names. 1.0 when there are neither attempts nor gold steps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestrl import hookimpl
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
-from orchestrl.registry import Registry, RewardTermConfig
-
-
-@dataclass
-class FunctionNameConfig(RewardTermConfig):
-    """No options beyond the weight."""
+from orchestrl.registry import Registry
 
 
 class FunctionName(MatchedTerm):
@@ -33,4 +26,4 @@ class FunctionName(MatchedTerm):
 
 @hookimpl
 def orchestrl_register_reward_term(registry: Registry) -> None:
-    registry.add("function_name", FunctionName, config=FunctionNameConfig)
+    registry.add("function_name", FunctionName)

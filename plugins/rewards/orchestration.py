@@ -20,7 +20,6 @@ A task without gold steps scores 1 when no call was attempted, else 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -29,12 +28,7 @@ from orchestrl.paths import MISSING, get_path, parse_path
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
 from orchestrl.plugins.rewards.prepared import PreparedTask
-from orchestrl.registry import Registry, RewardTermConfig
-
-
-@dataclass
-class OrchestrationConfig(RewardTermConfig):
-    """No options beyond the weight."""
+from orchestrl.registry import Registry
 
 
 class Orchestration(MatchedTerm):
@@ -120,4 +114,4 @@ def _resolve(response: Any, path: str) -> Any:
 
 @hookimpl
 def orchestrl_register_reward_term(registry: Registry) -> None:
-    registry.add("orchestration", Orchestration, config=OrchestrationConfig)
+    registry.add("orchestration", Orchestration)

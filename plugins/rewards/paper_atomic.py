@@ -16,30 +16,22 @@ The term is the mean of ``(ast + exec) / 2`` over parsed calls, 0 with no parsed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestrl import hookimpl
-from orchestrl.api import GoldStep, RewardTerm, Task, ToolCall, Trajectory
+from orchestrl.api import RESPONSE_CHARS, GoldStep, RewardTerm, Task, ToolCall, Trajectory
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.rewards.paper_checks import (
     reference_types_compatible,
     reference_values_ok,
 )
 from orchestrl.plugins.rewards.paper_pairing import reference_exec
-from orchestrl.registry import Registry, RewardTermConfig
-
-
-@dataclass
-class PaperAtomicConfig(RewardTermConfig):
-    """``response_chars``: the rollout's tool-response cut (0: no cut)."""
-
-    response_chars: int = 8192
+from orchestrl.registry import Registry
 
 
 class PaperAtomic(RewardTerm):
     """Mean of (ast + exec) / 2 over parsed calls, as the reference computes it."""
 
-    def __init__(self, response_chars: int = 8192) -> None:
+    def __init__(self, response_chars: int = RESPONSE_CHARS) -> None:
+        """``response_chars``: the rollout's tool-response cut (0: no cut)."""
         if response_chars < 0:
             raise ConfigError(f"response_chars must be non-negative, not {response_chars}")
         self.response_chars = response_chars
@@ -79,4 +71,4 @@ def _ast(call: ToolCall, gold: GoldStep) -> float:
 
 @hookimpl
 def orchestrl_register_reward_term(registry: Registry) -> None:
-    registry.add("paper_atomic", PaperAtomic, config=PaperAtomicConfig)
+    registry.add("paper_atomic", PaperAtomic)

@@ -9,16 +9,9 @@ arguments and responses are ignored. 0 without gold steps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestrl import hookimpl
 from orchestrl.api import RewardTerm, Task, Trajectory
-from orchestrl.registry import Registry, RewardTermConfig
-
-
-@dataclass
-class PaperOrchestrationConfig(RewardTermConfig):
-    """No options beyond the weight."""
+from orchestrl.registry import Registry
 
 
 class PaperOrchestration(RewardTerm):
@@ -43,4 +36,4 @@ class PaperOrchestration(RewardTerm):
 
 @hookimpl
 def orchestrl_register_reward_term(registry: Registry) -> None:
-    registry.add("paper_orchestration", PaperOrchestration, config=PaperOrchestrationConfig)
+    registry.add("paper_orchestration", PaperOrchestration)

@@ -8,17 +8,10 @@ steps, so a missing step or an extra call lowers it too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestrl import hookimpl
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
-from orchestrl.registry import Registry, RewardTermConfig
-
-
-@dataclass
-class ParamNamesConfig(RewardTermConfig):
-    """No options beyond the weight."""
+from orchestrl.registry import Registry
 
 
 class ParamNames(MatchedTerm):
@@ -30,4 +23,4 @@ class ParamNames(MatchedTerm):
 
 @hookimpl
 def orchestrl_register_reward_term(registry: Registry) -> None:
-    registry.add("param_names", ParamNames, config=ParamNamesConfig)
+    registry.add("param_names", ParamNames)

@@ -9,17 +9,10 @@ no argument scores 1 if the gold step has none, else 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestrl import hookimpl
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
-from orchestrl.registry import Registry, RewardTermConfig
-
-
-@dataclass
-class ParamTypesConfig(RewardTermConfig):
-    """No options beyond the weight."""
+from orchestrl.registry import Registry
 
 
 class ParamTypes(MatchedTerm):
@@ -31,4 +24,4 @@ class ParamTypes(MatchedTerm):
 
 @hookimpl
 def orchestrl_register_reward_term(registry: Registry) -> None:
-    registry.add("param_types", ParamTypes, config=ParamTypesConfig)
+    registry.add("param_types", ParamTypes)

@@ -12,17 +12,10 @@ arguments both lower it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from orchestrl import hookimpl
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
-from orchestrl.registry import Registry, RewardTermConfig
-
-
-@dataclass
-class ParamValuesConfig(RewardTermConfig):
-    """No options beyond the weight."""
+from orchestrl.registry import Registry
 
 
 class ParamValues(MatchedTerm):
@@ -34,4 +27,4 @@ class ParamValues(MatchedTerm):
 
 @hookimpl
 def orchestrl_register_reward_term(registry: Registry) -> None:
-    registry.add("param_values", ParamValues, config=ParamValuesConfig)
+    registry.add("param_values", ParamValues)
