@@ -131,7 +131,7 @@ def probe(policy: Any, opts: argparse.Namespace) -> dict[str, float]:
     from orchestrl.plugins.policies.openai_policy import post_json
 
     data = Path(opts.data_dir)
-    tools = [json.loads(line) for line in (data / "tools.jsonl").read_text().splitlines()[:12]]
+    tools = [json.loads(line) for line in (data / "tools.jsonl").read_text().splitlines()[:4]]
     tools = [{"type": "function", "function": t.get("function", t)} for t in tools]
     messages = [{"role": "user", "content": "Find a hotel in Paris for two adults from "
                  "2024-08-01 to 2024-08-04 and tell me the cheapest one."}]
@@ -147,7 +147,7 @@ def probe(policy: Any, opts: argparse.Namespace) -> dict[str, float]:
     inputs = torch.tensor([ids])
     with torch.no_grad():
         start = time.perf_counter()
-        model(input_ids=inputs)
+        model(input_ids=inputs, logits_to_keep=1)
         prefill = time.perf_counter() - start
         start = time.perf_counter()
         model.generate(input_ids=inputs, max_new_tokens=new, min_new_tokens=new, do_sample=False,
