@@ -105,6 +105,8 @@ def test_the_server_reads_our_token_ids_as_the_same_text():
 
 
 @needs_engine
+# peft 0.21 reads transformers 5's deprecated `is_gradient_checkpointing` alias.
+@pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing` is deprecated:FutureWarning")
 @pytest.mark.slow
 def test_greedy_output_matches_transformers_on_the_same_weights(tmp_path):
     """SmolLM2 with a random (seeded: cached after the first run) LoRA adapter merged, served
