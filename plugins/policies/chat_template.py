@@ -88,6 +88,18 @@ TOOL_CHAT_TEMPLATE = (
 """The template text (Jinja). Tool-call arguments may be objects or JSON strings."""
 
 
+def render_prompt(tokenizer: Any, messages: list[dict[str, Any]],
+                  tools: list[dict[str, Any]] | None) -> list[int]:
+    """The token ids of the prompt for the next assistant turn: the conversation and the tool
+    schemas through ``tokenizer``'s chat template, generation prompt appended. Every local
+    policy (``transformers``, ``llamacpp``) renders with this, as training does."""
+    encoded = tokenizer.apply_chat_template(
+        messages, tools=tools or None, add_generation_prompt=True, tokenize=True,
+        return_dict=True,
+    )
+    return list(encoded["input_ids"])
+
+
 def install_chat_template(tokenizer: Any) -> Any:
     """Give a ChatML tokenizer the tool template and TRL's matching response parser; return it.
 

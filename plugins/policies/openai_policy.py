@@ -82,27 +82,39 @@ class OpenAIPolicy(Policy):
         return PolicyOutput(text=message.get("content") or "", tool_calls=calls)
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
-        data = json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        last = ""
-        for attempt in range(self.retries + 1):
-            request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                    return json.loads(response.read())
-            except urllib.error.HTTPError as exc:
-                last = f"http {exc.code}"
-                if exc.code < 500 and exc.code != 429:
-                    break
-            except (urllib.error.URLError, TimeoutError, OSError) as exc:
-                last = str(getattr(exc, "reason", exc))
-            except json.JSONDecodeError:
-                last = "a body that is not json"
+        return post_json(self.url, body, api_key=self.api_key, timeout_s=self.timeout_s,
+                         retries=self.retries)
+
+
+def post_json(url: str, body: dict[str, Any], *, api_key: str = "", timeout_s: float = 120.0,
+              retries: int = 2) -> dict[str, Any]:
+    """POST ``body`` as JSON to ``url`` and return the decoded JSON reply.
+
+    Retries (with exponential back-off) on transport errors, 5xx and 429; raises
+    :class:`~orchestrl.errors.OrchestrlError` naming the url when every attempt failed, or at
+    once on another 4xx or a reply that is not JSON.
+    """
+    data = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    last = ""
+    for attempt in range(retries + 1):
+        request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            last = f"http {exc.code}"
+            if exc.code < 500 and exc.code != 429:
                 break
-            time.sleep(min(8.0, 0.5 * 2**attempt))
-        raise OrchestrlError(f"chat endpoint {self.url} failed: {last}")
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            last = str(getattr(exc, "reason", exc))
+        except json.JSONDecodeError:
+            last = "a body that is not json"
+            break
+        time.sleep(min(8.0, 0.5 * 2**attempt))
+    raise OrchestrlError(f"chat endpoint {url} failed: {last}")
 
 
 def to_openai_messages(messages: list[dict[str, JSON]]) -> list[dict[str, JSON]]:

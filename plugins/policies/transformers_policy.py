@@ -109,11 +109,10 @@ class TransformersPolicy(Policy):
         import torch
 
         from orchestrl.errors import ContextBudgetExceeded
+        from orchestrl.plugins.policies.chat_template import render_prompt
 
-        encoded = self.tokenizer.apply_chat_template(
-            messages, tools=tools or None, add_generation_prompt=True, tokenize=True,
-            return_dict=True, return_tensors="pt",
-        )
+        ids = torch.tensor([render_prompt(self.tokenizer, messages, tools)])
+        encoded = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
         prompt_len = encoded["input_ids"].shape[1]
         budget = min(self.max_new_tokens, self.context_tokens - prompt_len)
         if budget <= 0:

@@ -122,3 +122,18 @@ def test_wire_messages_keep_content_and_stringify_arguments():
     assert wire[1]["tool_calls"][0]["function"]["arguments"] == '{"x": 1}'
     assert wire[2] == messages[2]
     assert messages[1]["tool_calls"][0]["function"]["arguments"] == {"x": 1}
+
+
+def test_the_vllm_gpu_experiment_composes_to_the_openai_client(plugin_host, compose_config,
+                                                               server, monkeypatch):
+    """experiment=vllm_eval: the openai policy pointed at vLLM's server ($VLLM_BASE_URL)."""
+    from orchestrl.build import build
+
+    monkeypatch.setenv("VLLM_BASE_URL", server)
+    cfg = compose_config("experiment=vllm_eval", "policy.model=trained")
+    policy = build(cfg.policy)
+    assert isinstance(policy, OpenAIPolicy)
+    assert policy.url == server + "/chat/completions" and policy.temperature == 0.0
+    ChatServer.replies = [{"role": "assistant", "content": "done"}]
+    assert policy.act([{"role": "user", "content": "hi"}], []).text == "done"
+    assert ChatServer.requests[0]["body"]["model"] == "trained"
