@@ -20,7 +20,7 @@ turn, tool list, earlier turns) is not prefilled again. Server-side timings are 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -28,39 +28,6 @@ from orchestrl import hookimpl
 from orchestrl.api import JSON, Policy, PolicyOutput
 from orchestrl.errors import ConfigError, OrchestrlError
 from orchestrl.registry import Registry
-
-
-@dataclass
-class LlamaCppPolicyConfig:
-    """Which model and adapters, how to decode, and how to run the server."""
-
-    model: str = "smollm2"
-    """``smollm2`` or a ``.gguf`` file (then ``tokenizer`` names its transformers tokenizer)."""
-    adapter: str | None = None
-    """A PEFT (LoRA) adapter directory, merged into the served weights."""
-    base_adapters: list[str] = field(default_factory=list)
-    """Adapters merged before ``adapter``, in order (the SFT warm start of a GRPO adapter)."""
-    tokenizer: str | None = None
-    """The tokenizer (a name for ``load_tokenizer``); default: ``model``."""
-    gguf_type: str = "q8_0"
-    """Served weights: q8_0 | f16 | f32 (merged from fp32), or source (the base file as is)."""
-    max_new_tokens: int = 256
-    temperature: float = 0.0
-    top_p: float = 1.0
-    seed: int = 0
-    parallel: int = 4
-    """Server slots: requests decoded together (set the benchmark's ``workers`` to match)."""
-    ctx_per_slot: int = 8192
-    """Context of each slot in tokens (prompt plus generation)."""
-    threads: int = 0
-    """CPU threads of the server (0: all cores)."""
-    binary: str | None = None
-    """A ``llama-server`` binary (default: ``$ORCHESTRL_LLAMA_SERVER``, else the engine extra's)."""
-    timeout_s: float = 600.0
-    """Seconds one request may take (a slot may wait behind others)."""
-
-
-_DEFAULTS = LlamaCppPolicyConfig()
 
 
 @dataclass
@@ -84,21 +51,35 @@ class LlamaCppPolicy(Policy):
 
     def __init__(
         self,
-        model: str = _DEFAULTS.model,
-        adapter: str | None = _DEFAULTS.adapter,
+        model: str = "smollm2",
+        adapter: str | None = None,
         base_adapters: list[str] | None = None,
-        tokenizer: str | None = _DEFAULTS.tokenizer,
-        gguf_type: str = _DEFAULTS.gguf_type,
-        max_new_tokens: int = _DEFAULTS.max_new_tokens,
-        temperature: float = _DEFAULTS.temperature,
-        top_p: float = _DEFAULTS.top_p,
-        seed: int = _DEFAULTS.seed,
-        parallel: int = _DEFAULTS.parallel,
-        ctx_per_slot: int = _DEFAULTS.ctx_per_slot,
-        threads: int = _DEFAULTS.threads,
-        binary: str | None = _DEFAULTS.binary,
-        timeout_s: float = _DEFAULTS.timeout_s,
+        tokenizer: str | None = None,
+        gguf_type: str = "q8_0",
+        max_new_tokens: int = 256,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        seed: int = 0,
+        parallel: int = 4,
+        ctx_per_slot: int = 8192,
+        threads: int = 0,
+        binary: str | None = None,
+        timeout_s: float = 600.0,
     ) -> None:
+        """Options (the config node ``policy=llamacpp`` is derived from this signature):
+
+        ``model``: ``smollm2`` or a ``.gguf`` file (then ``tokenizer`` names its
+        transformers tokenizer). ``adapter``: A PEFT (LoRA) adapter directory, merged into
+        the served weights. ``base_adapters``: Adapters merged before ``adapter``, in order
+        (the SFT warm start of a GRPO adapter). ``tokenizer``: The tokenizer (a name for
+        ``load_tokenizer``); default: ``model``. ``gguf_type``: Served weights: q8_0 | f16
+        | f32 (merged from fp32), or source (the base file as is). ``parallel``: Server
+        slots: requests decoded together (set the benchmark's ``workers`` to match).
+        ``ctx_per_slot``: Context of each slot in tokens (prompt plus generation).
+        ``threads``: CPU threads of the server (0: all cores). ``binary``: a
+        ``llama-server`` binary (default: ``$ORCHESTRL_LLAMA_SERVER``, else the engine extra's).
+        ``timeout_s``: Seconds one request may take (a slot may wait behind others).
+        """
         from orchestrl.plugins.policies.gguf_export import export_gguf
         from orchestrl.plugins.policies.llama_server import LlamaServer, find_server_binary
         from orchestrl.plugins.policies.models import load_tokenizer
@@ -137,8 +118,8 @@ class LlamaCppPolicy(Policy):
 
     def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
         """Render, complete on the server, and return the decoded text."""
-        from orchestrl.plugins.policies.openai_policy import post_json
         from orchestrl.errors import ContextBudgetExceeded
+        from orchestrl.plugins.policies.openai_policy import post_json
 
         ids = self.render(messages, tools)
         budget = min(self.max_new_tokens, self.context_tokens - len(ids))
@@ -180,4 +161,4 @@ class LlamaCppPolicy(Policy):
 
 @hookimpl
 def orchestrl_register_policy(registry: Registry) -> None:
-    registry.add("llamacpp", LlamaCppPolicy, config=LlamaCppPolicyConfig)
+    registry.add("llamacpp", LlamaCppPolicy)

@@ -16,26 +16,12 @@ import os
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from typing import Any
 
 from orchestrl import hookimpl
 from orchestrl.api import JSON, Policy, PolicyOutput
 from orchestrl.errors import ConfigError, OrchestrlError
 from orchestrl.registry import Registry
-
-
-@dataclass
-class OpenAIPolicyConfig:
-    """Endpoint, model and decoding options."""
-
-    base_url: str = "http://127.0.0.1:8000/v1"
-    model: str = "Qwen/Qwen3-8B"
-    api_key_env: str = "OPENAI_API_KEY"
-    temperature: float = 0.0
-    max_tokens: int = 1024
-    timeout_s: float = 120.0
-    retries: int = 2
 
 
 class OpenAIPolicy(Policy):
@@ -146,4 +132,4 @@ def to_openai_messages(messages: list[dict[str, JSON]]) -> list[dict[str, JSON]]
 
 @hookimpl
 def orchestrl_register_policy(registry: Registry) -> None:
-    registry.add("openai", OpenAIPolicy, config=OpenAIPolicyConfig)
+    registry.add("openai", OpenAIPolicy)

@@ -19,28 +19,11 @@ cache off by default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrl import hookimpl
 from orchestrl.api import JSON, Policy, PolicyOutput
 from orchestrl.registry import Registry
-
-
-@dataclass
-class TransformersPolicyConfig:
-    """Which model, which adapter, and how to decode."""
-
-    model: str = "smollm2"
-    adapter: str | None = None
-    base_adapters: list[str] = field(default_factory=list)
-    max_new_tokens: int = 256
-    temperature: float = 0.0
-    top_p: float = 1.0
-    dtype: str = "float32"
-    device: str = "cpu"
-    seed: int = 0
-    prefix_cache: bool = True
 
 
 class TransformersPolicy(Policy):
@@ -172,4 +155,4 @@ def generate_cache_kwarg() -> str:
 
 @hookimpl
 def orchestrl_register_policy(registry: Registry) -> None:
-    registry.add("transformers", TransformersPolicy, config=TransformersPolicyConfig)
+    registry.add("transformers", TransformersPolicy)

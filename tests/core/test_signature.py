@@ -1,0 +1,78 @@
+"""Configs derived from constructor signatures: one place for every default."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from omegaconf import OmegaConf
+from omegaconf.errors import ValidationError
+
+from orchestrl.api import RewardTerm, Sampler, Task, Trajectory
+from orchestrl.errors import PluginError
+from orchestrl.host import BUILTIN_PLUGINS
+from orchestrl.registry import KINDS, Registry, RewardTermConfig
+from orchestrl.signature import DERIVED, signature_config
+
+
+class Component(Sampler):
+    def __init__(self, *, data_dir: str, n: int = 3, rate: float | None = None,
+                 names: tuple[str, ...] = ("a",), options: Any = None,
+                 cache: Any = None, env: Any = None, **_: Any) -> None:
+        self.data_dir, self.n, self.names = data_dir, n, names
+
+    def sample(self, n: int, *, seed: int):  # pragma: no cover - never sampled
+        yield from ()
+
+
+def test_fields_types_and_defaults_come_from_the_signature() -> None:
+    config = signature_config(Component, exclude=frozenset({"cache", "env"}),
+                              bind={"data_dir": "${data_dir}"})
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    assert list(fields) == ["data_dir", "n", "rate", "names", "options"]
+    node = OmegaConf.structured(config)
+    assert OmegaConf.to_container(node)["data_dir"] == "${data_dir}"  # resolved at compose time
+    assert node.n == 3 and node.rate is None
+    assert list(node.names) == ["a"]
+    with pytest.raises(ValidationError):
+        node.n = "abc"
+    node.rate = 0.5
+    with pytest.raises(ValidationError):
+        node.rate = "fast"
+    assert getattr(config, DERIVED) is True
+
+
+def test_a_parameter_without_default_is_required_and_bind_must_name_parameters() -> None:
+    node = OmegaConf.structured(signature_config(Component, exclude=frozenset({"cache", "env"})))
+    assert OmegaConf.is_missing(node, "data_dir")
+    with pytest.raises(TypeError, match="no parameter nope"):
+        signature_config(Component, bind={"nope": 1})
+
+
+class Term(RewardTerm):
+    def __init__(self, limit: int = 7) -> None:
+        self.limit = limit
+
+    def score(self, trajectory: Trajectory, task: Task) -> float:
+        return 1.0
+
+
+def test_the_registry_derives_configs_and_reward_terms_keep_their_weight() -> None:
+    registry = Registry(KINDS["reward_term"])
+    registry.add("term", Term)
+    config = registry.get("term").config
+    assert issubclass(config, RewardTermConfig)
+    assert {f.name: f.default for f in dataclasses.fields(config)} == {"weight": 1.0, "limit": 7}
+    with pytest.raises(PluginError, match="no parameter"):
+        registry.add("other", Term, bind={"missing": 1})
+
+
+def test_no_built_in_component_writes_its_defaults_twice(plugin_host) -> None:
+    repeated = [
+        f"{kind}:{component.name}"
+        for kind, registry in plugin_host.registries.items()
+        for component in registry
+        if component.plugin in BUILTIN_PLUGINS and not getattr(component.config, DERIVED, False)
+    ]
+    assert not repeated, f"built-ins with a hand-written config class: {repeated}"
