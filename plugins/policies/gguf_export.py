@@ -11,7 +11,7 @@ conversion script is needed. Llama's query and key projections are stored permut
 (rotary halves interleaved); transformers undoes that when it reads a GGUF and this module
 redoes it.
 
-Files are cached under ``$ORCHESTRL_HOME/gguf`` by a content hash of the source file, the adapter
+Files are cached under ``$ORCHESTRL_HOME/models/gguf`` by a content hash of the source file, the adapter
 files and the type, and written atomically, so a second run of the same adapter costs nothing.
 Only the Llama architecture (SmolLM2, Llama, Mistral-style) is supported; another one is a
 :class:`~orchestrl.errors.ConfigError`.
@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.policies.models import SMOLLM2, orchestrl_home, smollm2_gguf
+from orchestrl.home import models_dir
+from orchestrl.plugins.policies.models import SMOLLM2, smollm2_gguf
 
 GGUF_TYPES = ("source", "q8_0", "f16", "f32")
 """``source``: the base file as shipped (no adapter only); else the type of the 2-D tensors."""
@@ -64,7 +65,7 @@ def export_gguf(model: str, *, adapter: str | None = None, base_adapters: list[s
                               "needs q8_0, f16 or f32")
         return source
     key = _cache_key(source, adapters, gguf_type)
-    target = (cache_dir or orchestrl_home() / "gguf") / f"{source.stem}-{gguf_type}-{key}.gguf"
+    target = (cache_dir or models_dir() / "gguf") / f"{source.stem}-{gguf_type}-{key}.gguf"
     if target.is_file():
         return target
     weights = merged_weights(model, adapters)
