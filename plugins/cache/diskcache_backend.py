@@ -133,4 +133,4 @@ class DiskCacheBackend(CacheBackend):
 
 @hookimpl
 def orchestrl_register_cache_backend(registry: Registry) -> None:
-    registry.add("diskcache", DiskCacheBackend)
+    registry.add("diskcache", DiskCacheBackend, bind={"directory": "${orchestrl_dir:cache}"})
