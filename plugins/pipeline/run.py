@@ -6,7 +6,8 @@ the keys of the stages it consumes, so a rerun skips every stage whose inputs an
 not changed, and an interrupted run resumes at the stage it was in (the trainers also resume
 from their latest checkpoint). The run directory (Hydra's) gets the resolved config,
 ``summary.json`` (the shape ``orchestrl report`` aggregates over a multirun) and ``report.md``
-linking every stage's outputs.
+linking every stage's outputs. Between stages the freed models are collected and the heap is
+trimmed, so the run's peak is the largest stage's, not their sum.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.console import Console
 
 from orchestrl.plugins.pipeline.artifacts import ArtifactStore, StageResult, hash_files
 from orchestrl.plugins.pipeline.stages import eval_stage, synth_stage, train_stage
+from orchestrl.plugins.training.memory import release_freed_memory, return_large_blocks
 from orchestrl.plugins.worlds import world_name
 
 STAGES = ("synth", "sft", "grpo", "eval")
@@ -28,6 +30,7 @@ STAGES = ("synth", "sft", "grpo", "eval")
 def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
     """Run (or resume) every stage for ``cfg``; write summary and report into ``out``."""
     console = Console(stderr=True)
+    return_large_blocks()
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
     store = ArtifactStore(Path(str(cfg.run.artifacts)))
@@ -40,7 +43,10 @@ def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
 
     def stage(name: str, config: Any, inputs: list[str], body: Any) -> StageResult:
         console.rule(f"[bold]stage {name}")
-        result = store.run(name, config, inputs, body)
+        try:
+            result = store.run(name, config, inputs, body)
+        finally:  # the stage's trainer or policy (and its model) must not outlive it
+            release_freed_memory()
         verb = "skipped (unchanged)" if result.skipped else "done"
         console.print(f"{name}: {verb} -> {result.directory}")
         results[name] = result
