@@ -80,7 +80,8 @@ def test_trainers_checkpoint_activations_unless_told_not_to(compose_config, tmp_
     from orchestrl.plugins.training.model import trl_args
 
     for trainer, cls in (("sft", SFTConfig), ("grpo", GRPOConfig)):
-        assert trl_args(cls, compose_config(f"trainer={trainer}"), tmp_path).activation_checkpointing
+        on = compose_config(f"trainer={trainer}")
+        assert trl_args(cls, on, tmp_path).activation_checkpointing
         off = compose_config(f"trainer={trainer}", "+trainer.args.activation_checkpointing=false")
         assert not trl_args(cls, off, tmp_path).activation_checkpointing
 
