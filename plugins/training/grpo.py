@@ -27,6 +27,7 @@ from omegaconf import DictConfig
 from orchestrl.plugins.training import data, run
 from orchestrl.plugins.training.callbacks import ZeroStdWarning
 from orchestrl.plugins.training.lora import lora_config
+from orchestrl.plugins.training.memory import checkpointing_aliases_quiet
 from orchestrl.plugins.training.model import load_for_training, trl_args
 from orchestrl.plugins.training.trl_env import (
     MergedCalls,
@@ -96,18 +97,19 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
         extra={"reward_terms": dict(zip((f.__name__ for f in functions), weights, strict=True)),
                "holdout": [task.id for task in split.holdout]},
     )
-    warning = ZeroStdWarning(float(settings.get("zero_std_warn", 0.5)))
-    trainer = GRPOTrainer(
-        model=model,
-        reward_funcs=[with_merged_calls(f) for f in functions],
-        args=args,
-        train_dataset=grpo_dataset(split.train, limits),
-        processing_class=tokenizer,
-        peft_config=lora_config(settings.get("lora")),
-        environment_factory=environment_factories(split.train, data.env_factory(cfg), limits),
-        callbacks=[warning],
-    )
-    trainer.train(resume_from_checkpoint=resume)
+    with checkpointing_aliases_quiet():
+        warning = ZeroStdWarning(float(settings.get("zero_std_warn", 0.5)))
+        trainer = GRPOTrainer(
+            model=model,
+            reward_funcs=[with_merged_calls(f) for f in functions],
+            args=args,
+            train_dataset=grpo_dataset(split.train, limits),
+            processing_class=tokenizer,
+            peft_config=lora_config(settings.get("lora")),
+            environment_factory=environment_factories(split.train, data.env_factory(cfg), limits),
+            callbacks=[warning],
+        )
+        trainer.train(resume_from_checkpoint=resume)
     final = out / "final"
     trainer.save_model(str(final))
     history = [entry for entry in trainer.state.log_history if "reward" in entry]

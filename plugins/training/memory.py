@@ -26,6 +26,9 @@ import ctypes
 import ctypes.util
 import gc
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 LARGE_BLOCK = 1 << 20   # bytes: blocks from here up are mmap-ed, so free() unmaps them
@@ -77,3 +80,13 @@ def prepare_cpu_training() -> None:
     """Everything above that applies before a trainer is built."""
     return_large_blocks()
     small_logit_tiles()
+
+
+@contextmanager
+def checkpointing_aliases_quiet() -> Iterator[None]:
+    """Silence the FutureWarnings of transformers 5's ``gradient_checkpointing*`` aliases, which
+    TRL (enabling/disabling checkpointing around generation) and PEFT still call."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"`(is_)?gradient_checkpointing\w*` is deprecated",
+                                FutureWarning)
+        yield
