@@ -6,7 +6,8 @@ the keys of the stages it consumes, so a rerun skips every stage whose inputs an
 not changed, and an interrupted run resumes at the stage it was in (the trainers also resume
 from their latest checkpoint). The run directory (Hydra's) gets the resolved config,
 ``summary.json`` (the shape ``orchestrl report`` aggregates over a multirun) and ``report.md``
-linking every stage's outputs.
+linking every stage's outputs. Between stages the freed models are collected and the heap is
+trimmed, so the run's peak is the largest stage's, not their sum.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rich.console import Console
 from orchestrl.build import build_world
 from orchestrl.plugins.pipeline.artifacts import ArtifactStore, StageResult
 from orchestrl.plugins.pipeline.stages import eval_stage, synth_stage, train_stage
+from orchestrl.plugins.training.memory import release_freed_memory, return_large_blocks
 
 STAGES = ("synth", "sft", "grpo", "eval")
 
@@ -29,6 +31,7 @@ STAGES = ("synth", "sft", "grpo", "eval")
 def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
     """Run (or resume) every stage for ``cfg``; write summary and report into ``out``, and each
     stage's start, end, wall time and summary into ``out/run.log``."""
+    return_large_blocks()
     out.mkdir(parents=True, exist_ok=True)
     with (out / "run.log").open("a", encoding="utf-8") as log_file:
         return _run(cfg, out, log_file)
@@ -51,7 +54,10 @@ def _run(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
         logged.log(f"stage {name}: started")
         log_file.flush()
         started = time.perf_counter()
-        result = store.run(name, config, inputs, body)
+        try:
+            result = store.run(name, config, inputs, body)
+        finally:  # the stage's trainer or policy (and its model) must not outlive it
+            release_freed_memory()
         verb = "skipped (unchanged)" if result.skipped else "done"
         seconds = time.perf_counter() - started
         console.print(f"{name}: {verb} in {seconds:.0f} s -> {result.directory}")

@@ -26,6 +26,7 @@ from omegaconf import DictConfig
 from orchestrl.plugins.training import data, run
 from orchestrl.plugins.training.callbacks import ZeroStdWarning
 from orchestrl.plugins.training.lora import lora_config
+from orchestrl.plugins.training.memory import checkpointing_aliases_quiet
 from orchestrl.plugins.training.model import load_for_training, trl_args
 from orchestrl.plugins.training.parts import grpo_parts
 
@@ -54,17 +55,18 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
         extra={"reward_terms": dict(zip(names, parts.reward_weights, strict=True)),
                "holdout": [task.id for task in parts.split.holdout]},
     )
-    trainer = GRPOTrainer(
-        model=model,
-        reward_funcs=parts.reward_funcs,
-        args=args,
-        train_dataset=parts.dataset,
-        processing_class=tokenizer,
-        peft_config=peft_config,
-        environment_factory=parts.environment_factory,
-        callbacks=[warning],
-    )
-    trainer.train(resume_from_checkpoint=resume)
+    with checkpointing_aliases_quiet():
+        trainer = GRPOTrainer(
+            model=model,
+            reward_funcs=parts.reward_funcs,
+            args=args,
+            train_dataset=parts.dataset,
+            processing_class=tokenizer,
+            peft_config=peft_config,
+            environment_factory=parts.environment_factory,
+            callbacks=[warning],
+        )
+        trainer.train(resume_from_checkpoint=resume)
     final = out / "final"
     trainer.save_model(str(final))
     history = [entry for entry in trainer.state.log_history if "reward" in entry]

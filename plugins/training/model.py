@@ -17,8 +17,15 @@ from orchestrl.errors import ConfigError
 
 
 def load_for_training(cfg: DictConfig) -> tuple[Any, Any]:
-    """(model in train mode, tokenizer with a tool-aware template)."""
+    """(model in train mode, tokenizer with a tool-aware template).
+
+    Also applies :func:`~orchestrl.plugins.training.memory.prepare_cpu_training` (smaller
+    logit tiles, freed blocks returned to the OS) before the trainer is built.
+    """
     from orchestrl.plugins.policies.models import load_model, load_tokenizer
+    from orchestrl.plugins.training.memory import prepare_cpu_training
+
+    prepare_cpu_training()
 
     name = cfg.policy.get("model")
     if not name:
@@ -43,7 +50,9 @@ def trl_args(config_cls: type, cfg: DictConfig, output_dir: Path, **fixed: Any) 
     assert isinstance(options, dict)
     options.update(fixed)
     options.setdefault("seed", int(cfg.seed))
-    options.setdefault("activation_checkpointing", False)
+    # On by default: stored activations are most of a CPU run's peak (see training.memory);
+    # stating it also keeps TRL's own default from going through a deprecated alias.
+    options.setdefault("activation_checkpointing", True)
     import torch
 
     options.setdefault("dataloader_pin_memory", torch.cuda.is_available())

@@ -17,6 +17,7 @@ from orchestrl.errors import DataError
 from orchestrl.plugins.training import data, run
 from orchestrl.plugins.training.chats import training_chats
 from orchestrl.plugins.training.lora import lora_config
+from orchestrl.plugins.training.memory import checkpointing_aliases_quiet
 from orchestrl.plugins.training.model import load_for_training, trl_args
 
 
@@ -41,14 +42,15 @@ def train_sft(cfg: DictConfig) -> dict[str, Any]:
         extra={"chats": len(chats.rows), "skipped_tasks": chats.skipped,
                "holdout": [task.id for task in split.holdout]},
     )
-    trainer = SFTTrainer(
-        model=model,
-        args=args,
-        train_dataset=Dataset.from_list(chats.rows),
-        processing_class=tokenizer,
-        peft_config=peft_config,
-    )
-    result = trainer.train(resume_from_checkpoint=resume)
+    with checkpointing_aliases_quiet():
+        trainer = SFTTrainer(
+            model=model,
+            args=args,
+            train_dataset=Dataset.from_list(chats.rows),
+            processing_class=tokenizer,
+            peft_config=peft_config,
+        )
+        result = trainer.train(resume_from_checkpoint=resume)
     final = out / "final"
     trainer.save_model(str(final))
     tokenizer.save_pretrained(str(final))
