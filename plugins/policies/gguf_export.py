@@ -12,7 +12,8 @@ conversion script is needed. Llama's query and key projections are stored permut
 redoes it.
 
 Files are cached under ``$ORCHESTRL_HOME/models/gguf`` by a content hash of the source file,
-the adapter files and the type, and written atomically, so a second run of the same adapter costs nothing.
+the adapter files and the type, and written atomically, so a second run of the same adapter
+costs nothing.
 Only the Llama architecture (SmolLM2, Llama, Mistral-style) is supported; another one is a
 :class:`~orchestrl.errors.ConfigError`.
 """
