@@ -41,3 +41,11 @@ def graduated() -> CombinedReward:
     from orchestrl.config import compose
 
     return CombinedReward.from_config(compose(["reward=graduated"]).reward)
+
+
+@pytest.fixture(scope="session")
+def paper() -> CombinedReward:
+    """The reference-reproducing paper reward, built from the shipped config."""
+    from orchestrl.config import compose
+
+    return CombinedReward.from_config(compose(["reward=paper"]).reward)

@@ -22,16 +22,6 @@ from orchestrl.plugins.rewards.paper_pairing import reference_exec
 OK = {"status": True, "message": "Success", "data": [{"id": "1"}]}
 
 
-@pytest.fixture
-def paper(plugin_host, compose_config) -> CombinedReward:
-    return CombinedReward.from_config(compose_config("reward=paper").reward)
-
-
-@pytest.fixture
-def graduated(plugin_host, compose_config) -> CombinedReward:
-    return CombinedReward.from_config(compose_config("reward=graduated").reward)
-
-
 def _task(*steps: tuple[str, dict[str, Any], Any]) -> Task:
     gold = [
         GoldStep(i, name, args, response=response) for i, (name, args, response) in enumerate(steps)

@@ -8,7 +8,6 @@ import pytest
 
 from orchestrl.api import Task, Trajectory
 from orchestrl.errors import DataError
-from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.rewards.gold import gold_trajectory
 from orchestrl.plugins.rewards.paper_checks import cut_response
 from orchestrl.plugins.rewards.task_codec import task_to_json
@@ -43,16 +42,6 @@ def render(trajectory: Trajectory, response_chars: int = 8_192) -> str:
             )
         text.append("<|im_end|>\n")
     return "".join(text) + "<|im_start|>assistant\nDone.<|im_end|>"
-
-
-@pytest.fixture
-def paper(plugin_host, compose_config) -> CombinedReward:
-    return CombinedReward.from_config(compose_config("reward=paper").reward)
-
-
-@pytest.fixture
-def graduated(plugin_host, compose_config) -> CombinedReward:
-    return CombinedReward.from_config(compose_config("reward=graduated").reward)
 
 
 def test_text_with_inline_responses_is_scored_with_them(graduated, train_tasks) -> None:
