@@ -267,6 +267,10 @@ class Policy(abc.ABC):
     def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
         """Return the next assistant turn."""
 
+    def close(self) -> None:  # noqa: B027 - optional hook, most policies hold nothing
+        """Release what the policy holds (a server process, a model); the caller that built
+        it calls this once when done. Idempotent."""
+
 
 class Benchmark(abc.ABC):
     """Evaluates a policy and writes per-item results and a summary under ``output_dir``."""
@@ -274,6 +278,14 @@ class Benchmark(abc.ABC):
     @abc.abstractmethod
     def evaluate(self, policy: Policy, *, output_dir: Path) -> dict[str, float]:
         """Run the benchmark; return the headline metrics by name."""
+
+    def item_counts(self, output_dir: Path) -> dict[str, dict[str, tuple[float, float]]]:
+        """Per item id, the ``(numerator, denominator)`` of each headline metric, read from what
+        :meth:`evaluate` wrote under ``output_dir``, such that a metric over any set of items is
+        the sum of its numerators over the sum of its denominators (an item outside a metric's
+        population has denominator 0). Confidence intervals are bootstrapped over these items
+        (:mod:`orchestrl.plugins.pipeline.intervals`). Default: none, so no intervals."""
+        return {}
 
 
 class World(abc.ABC):

@@ -1,5 +1,5 @@
 """Typed schemas of the shipped config's own nodes: ``env``, ``trainer`` (and ``run.sft`` /
-``run.grpo``) and ``synth``.
+``run.grpo``), ``synth`` and ``study``.
 
 Hydra merges each schema under its node before the YAML values (``conf/config.yaml`` names
 ``/schema/env@env`` and ``/schema/synth@synth`` first; ``conf/trainer/*.yaml`` name
@@ -99,8 +99,39 @@ class GRPOTrainerNode(TrainerNode):
     zero_std_warn: float = MISSING
 
 
+@dataclass
+class SplitNode:
+    """``study.split``: the held-out template split (:mod:`orchestrl.plugins.synthesis.split`)."""
+
+    seed: int = MISSING
+    heldout_share: float = MISSING
+    per_template: int = MISSING
+    min_steps: int = MISSING
+    max_steps: int = MISSING
+
+
+@dataclass
+class StudyEvalNode:
+    """``study.eval``: items of each evaluation (0: all)."""
+
+    heldout_limit: int = MISSING
+    eval80_limit: int = MISSING
+
+
+@dataclass
+class StudyNode:
+    """``study`` (``experiment=study``): the paper's method and reward ablation as one job."""
+
+    split: SplitNode = field(default_factory=SplitNode)
+    heldout_tasks: int = MISSING
+    arms: list[str] = MISSING
+    seeds: list[int] = MISSING
+    eval: StudyEvalNode = field(default_factory=StudyEvalNode)
+    resamples: int = MISSING
+
+
 SCHEMAS: dict[str, type] = {"env": EnvNode, "synth": SynthNode, "sft": TrainerNode,
-                            "grpo": GRPOTrainerNode}
+                            "grpo": GRPOTrainerNode, "study": StudyNode}
 """Schema name (under the ConfigStore group ``schema``) -> dataclass."""
 
 

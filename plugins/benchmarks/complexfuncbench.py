@@ -12,8 +12,8 @@ into it first (idempotent).
 
 Files under ``output_dir``: ``cfb_items.jsonl`` (per item; a rerun resumes from it),
 ``cfb_summary.json``, ``cfb_summary.md`` and three PNG plots. :meth:`evaluate` returns
-``turn_accuracy``, ``success_rate`` and ``call_accuracy`` (NaN when undefined) plus
-``items`` and ``items_missing_gold``.
+``turn_accuracy``, ``success_rate`` and ``call_accuracy`` (NaN when undefined), ``reward``
+(the mean ``reward_preset`` score of the episodes) plus ``items`` and ``items_missing_gold``.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class ComplexFuncBench(Benchmark):
         response_chars: int = RESPONSE_CHARS,
         tool_description_chars: int | None = None,
         workers: int = 4,
+        reward_preset: str | None = "graduated",
         plots: bool = True,
         progress: bool = True,
         judge: Any = None,
@@ -54,13 +55,16 @@ class ComplexFuncBench(Benchmark):
         """Options (the config node ``benchmark=complexfuncbench`` is derived from this
         signature; ``data_dir`` is bound to the top-level ``${data_dir}``):
 
-        ``items``: the benchmark file, a path or a name inside ``data_dir``, native or trace
-        format. ``limit``: only the first ``limit`` items (0: all). ``domains``: only these
-        domains (Hotels, Flights, Car-Rental, Attraction, Cross). ``missing_gold``: items with
-        gold observations recorded nowhere, ``truncate`` or ``skip``.
+        ``items``: the benchmark file, a path or a name inside ``data_dir``: native, trace or
+        synthesized (``orchestrl synth``'s tasks) format. ``limit``: only the first ``limit``
+        items (0: all). ``domains``: only these domains (Hotels, Flights, Car-Rental,
+        Attraction, Cross). ``missing_gold``: items with gold observations recorded nowhere,
+        ``truncate`` or ``skip``.
         ``tool_description_chars``: compact tool descriptions (0: names, types and enums only;
-        None keeps them whole). ``judge``: a policy node (``_target_`` ...) used as judge; None:
-        rules only. ``cache`` is a runtime dependency, never config.
+        None keeps them whole). ``reward_preset``: the reward preset (``conf/reward``) that
+        also scores every episode, reported as ``reward`` (None: not scored). ``judge``: a
+        policy node (``_target_`` ...) used as judge; None: rules only. ``cache`` is a
+        runtime dependency, never config.
         """
         from orchestrl.plugins.cfb.protocol import ProtocolLimits
 
@@ -82,6 +86,7 @@ class ComplexFuncBench(Benchmark):
                                      response_chars=response_chars,
                                      tool_description_chars=tool_description_chars)
         self.workers = workers
+        self.reward_preset = reward_preset
         self.plots = plots
         self.progress = progress
         self.judge_policy = _judge_policy(judge)
@@ -111,11 +116,14 @@ class ComplexFuncBench(Benchmark):
 
         output_dir = Path(output_dir)
         items = self.load()
+        from orchestrl.plugins.rewards.presets import preset_reward
+
         judge = PolicyJudge(self.judge_policy) if self.judge_policy is not None else None
+        reward = preset_reward(self.reward_preset) if self.reward_preset else None
         results = evaluate_items(
             policy, items, GoldObservations(self._cache()), output_dir=output_dir,
             limits=self.limits, judge=judge, missing_mode=self.missing_gold,
-            workers=self.workers, progress=self.progress)
+            workers=self.workers, progress=self.progress, reward=reward)
         summary = summarize(results, judge=judge is not None)
         summary["benchmark"] = {"name": "complexfuncbench",
                                 "items_file": str(_resolve(self.items, self.data_dir))}
@@ -124,6 +132,12 @@ class ComplexFuncBench(Benchmark):
         headline["items"] = float(summary["counts"]["played"])
         headline["items_missing_gold"] = float(summary["missing_gold"]["items"])
         return headline
+
+    def item_counts(self, output_dir: Path) -> dict[str, dict[str, tuple[float, float]]]:
+        from orchestrl.plugins.cfb.metrics import item_counts
+        from orchestrl.plugins.cfb.runner import ITEMS_FILE, read_results
+
+        return item_counts(read_results(Path(output_dir) / ITEMS_FILE).values())
 
     def _cache(self) -> Any:
         cache = self.cache

@@ -8,6 +8,9 @@ stored as ``""`` or missing is unknown (None).
   each assistant ``function_call`` list is one turn, answered by the next ``observation`` turn
   (one response per call, in order, the API's ``data`` payloads); the closing assistant
   ``content`` is kept as ``metadata["final_answer"]``.
+* **Synthesized** (``orchestrl synth``'s ``tasks.jsonl``, e.g. the study's grounded held-out
+  set): read with :func:`orchestrl.plugins.synthesis.output.read_tasks`; the sampler already
+  gave every step its turn and its real response.
 * **Trace** (``query``, ``workflow_id``, ``steps``; e.g. ``eval_80.jsonl``): read with
   :func:`orchestrl.plugins.booking.data.load_tasks`; turns are derived by
   :func:`orchestrl.plugins.cfb.turns.assign_turns` with the workflow template whose function
@@ -32,13 +35,16 @@ from orchestrl.plugins.cfb.turns import assign_turns
 
 NATIVE = "native"
 TRACE = "trace"
+SYNTH = "synth"
 
 
 def detect_format(path: Path) -> str:
-    """``native`` or ``trace``, from the first record of ``path``."""
+    """``native``, ``synth`` or ``trace``, from the first record of ``path``."""
     for number, record in read_jsonl(path):
         if isinstance(record, dict) and "conversations" in record:
             return NATIVE
+        if isinstance(record, dict) and "steps" in record and "cache_keys" in record:
+            return SYNTH
         if isinstance(record, dict) and "steps" in record:
             return TRACE
         raise DataError(f"{path}:{number}: neither a ComplexFuncBench entry nor a trace")
@@ -46,10 +52,19 @@ def detect_format(path: Path) -> str:
 
 
 def load_items(path: str | Path, data_dir: str | Path | None = None) -> list[Task]:
-    """Every item of a native or trace file; ``data_dir`` supplies tools and templates."""
+    """Every item of a native, synthesized or trace file; ``data_dir`` supplies the tools and
+    templates of a trace file."""
     path = Path(path)
-    if detect_format(path) == NATIVE:
+    found = detect_format(path)
+    if found == NATIVE:
         return load_native(path)
+    if found == SYNTH:
+        from orchestrl.plugins.synthesis.output import read_tasks
+
+        tasks = read_tasks(path)
+        for task in tasks:
+            task.metadata["format"] = SYNTH
+        return tasks
     if data_dir is None:
         raise DataError(f"reading the trace file '{path}' needs the Booking data directory")
     return load_trace(path, data_dir)

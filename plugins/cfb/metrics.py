@@ -4,6 +4,7 @@ Over the played items (every status but ``skipped``), micro-averaged as ComplexF
 
 * ``turn_accuracy = Σ turns_completed / Σ scored_turns`` (the paper's headline);
 * ``call_accuracy = Σ calls_correct / Σ scored_calls``;
+* ``reward``: the mean of the items' reward (the benchmark's preset), where they were scored;
 * ``success_rate = successes / fully scored items``, where an item is fully scored when all
   its turns are played (no gold observation is missing before its last turn); a truncated item
   cannot show a final answer, so it is left out of this denominator (and listed under
@@ -43,6 +44,25 @@ def accuracy(items: Sequence[R.ItemResult]) -> dict[str, Any]:
     }
 
 
+def item_counts(items: Iterable[R.ItemResult]) -> dict[str, dict[str, tuple[float, float]]]:
+    """Per played item, the ``(numerator, denominator)`` of each headline metric, so that
+    :func:`accuracy`'s micro-averages are sums of these (``success_rate``'s denominator is 1
+    only for fully scored items)."""
+    counts = {}
+    for r in items:
+        if r.status == R.SKIPPED:
+            continue
+        complete = r.scored_turns == r.n_turns
+        counts[r.id] = {
+            "turn_accuracy": (float(r.turns_completed), float(r.scored_turns)),
+            "success_rate": (float(complete and r.status == R.SUCCESS), float(complete)),
+            "call_accuracy": (float(r.calls_correct), float(r.scored_calls)),
+        }
+        if r.reward is not None:
+            counts[r.id]["reward"] = (float(r.reward), 1.0)
+    return counts
+
+
 def summarize(items: Iterable[R.ItemResult], *, judge: bool = False) -> dict[str, Any]:
     """The whole summary: headline metrics, breakdowns, taxonomy, matching and missing gold."""
     items = sorted(items, key=lambda r: r.id)
@@ -53,8 +73,12 @@ def summarize(items: Iterable[R.ItemResult], *, judge: bool = False) -> dict[str
     for r in items:
         stages.update(r.matched_by)
     missing = [r for r in items if r.missing_gold]
+    rewards = [r.reward for r in items if r.status != R.SKIPPED and r.reward is not None]
+    metrics = {name: overall[name] for name in HEADLINE}
+    if rewards:
+        metrics["reward"] = sum(rewards) / len(rewards)
     return {
-        "metrics": {name: overall[name] for name in HEADLINE},
+        "metrics": metrics,
         "counts": {
             "items": len(items),
             "played": overall["items"],

@@ -15,7 +15,9 @@ The model sees the system prompt, the item's tools and the query, then answers t
   The valid calls are matched one-to-one (:func:`~orchestrl.plugins.cfb.matching.match_turn`)
   against the pending and free gold calls: matched calls receive the gold observation, the
   others the benchmark's "problem with your api call" message and an error kind
-  (:func:`~orchestrl.plugins.cfb.taxonomy.classify`).
+  (:func:`~orchestrl.plugins.cfb.taxonomy.classify`). Each attempt's record gets that answer as
+  its result (ok only for a matched call with a recorded observation), so a reward reads the
+  episode as it reads an executed rollout.
 * **Stop.** The episode ends when the model answers in text (success when every required gold
   call was matched, else ``no_call``), when a turn matches nothing and has no format error, when
   ``max_format_retries`` consecutive turns match nothing but have format errors, when the model
@@ -30,16 +32,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from orchestrl.api import (
     JSON,
     RESPONSE_CHARS,
     CallRecord,
+    ErrorKind,
     GoldStep,
     Policy,
     PolicyOutput,
     Task,
     ToolCall,
+    ToolResult,
 )
 from orchestrl.plugins.cfb import results as R
 from orchestrl.plugins.cfb import taxonomy as tx
@@ -141,14 +146,16 @@ class _Episode:
         valid: list[tuple[int, ToolCall]] = []
         format_errors = 0
         for i, record in enumerate(records):
-            error = self.format_error(record)
+            found = self._format_error(record)
             entries[i] = _entry(record)
-            if error is None:
+            if found is None:
                 assert record.call is not None
                 valid.append((i, record.call))
                 continue
+            kind, error = found
             format_errors += 1
             observations[i] = {"error": error}
+            record.result = ToolResult(False, observations[i], kind, error)
             entries[i].update(outcome=tx.FORMAT_ERROR, detail=error)
             result.errors.append({"kind": tx.FORMAT_ERROR, "turn": model_turn, "detail": error})
         before = set(self.matched)
@@ -163,6 +170,7 @@ class _Episode:
             result.matched_by[match.stage] = result.matched_by.get(match.stage, 0) + 1
             gold, _ = self.ctx.observations.gold(by_step[match.step])
             observations[match.call] = gold if gold is not None else {"note": NOT_RECORDED}
+            records[match.call].result = ToolResult(gold is not None, observations[match.call])
             entries[match.call].update(outcome="matched", step=match.step, stage=match.stage)
         matched_calls = {m.call for m in matches}
         still = [s for s in pending if s.index not in self.matched]
@@ -171,6 +179,8 @@ class _Episode:
             if i in matched_calls:
                 continue
             observations[i] = {"error": UNEXPECTED_CALL}
+            records[i].result = ToolResult(False, observations[i], ErrorKind.NOT_FOUND,
+                                           UNEXPECTED_CALL)
             kind, detail = tx.classify(call, still, future, done, self.schemas)
             entries[i].update(outcome=kind, detail=detail)
             result.errors.append({"kind": kind, "turn": model_turn, "detail": detail})
@@ -178,13 +188,20 @@ class _Episode:
         return observations, len(matches), format_errors
 
     def format_error(self, record: CallRecord) -> str | None:
+        found = self._format_error(record)
+        return found[1] if found else None
+
+    def _format_error(self, record: CallRecord) -> tuple[str, str] | None:
+        """``(error kind, message)`` of an attempt that breaks its schema, else None."""
         if record.call is None:
-            return f"could not parse tool call: {record.parse_error}"
+            return ErrorKind.PARSE_ERROR, f"could not parse tool call: {record.parse_error}"
         schema = self.schemas.get(record.call.name)
         if schema is None:
-            return unknown_tool(record.call.name, self.schemas)
+            return ErrorKind.UNKNOWN_TOOL, unknown_tool(record.call.name, self.schemas)
         violations = validate_call(schema, dict(record.call.arguments))
-        return "; ".join(v.message for v in violations) if violations else None
+        if not violations:
+            return None
+        return violations[0].kind, "; ".join(v.message for v in violations)
 
 
 def run_item(
@@ -195,8 +212,10 @@ def run_item(
     limits: ProtocolLimits | None = None,
     judge: object = None,
     missing_mode: str = "truncate",
+    reward: Any = None,
 ) -> R.ItemResult:
-    """Play one item with ``policy`` and return its result (never raises for model output)."""
+    """Play one item with ``policy`` and return its result (never raises for model output);
+    with ``reward`` (a scorer with ``score(trajectory, task)``) the episode is scored too."""
     limits = limits or ProtocolLimits()
     schemas = _schemas(task)
     sources: dict[str, int] = {}
@@ -215,7 +234,10 @@ def run_item(
     if missing and missing_mode == "skip":
         result.status, result.stop = R.SKIPPED, "missing_gold"
         return result
-    _play(policy, task, episode, limits, result)
+    played = _play(policy, task, episode, limits, result)
+    if reward is not None:
+        trajectory = played.trajectory(result.stop or "answer", result.final_answer)
+        result.reward = float(reward.score(trajectory, task))
     result.turns_completed = episode.completed_turns()
     result.calls_correct = episode.correct_calls()
     return result
@@ -286,16 +308,18 @@ class TurnProtocol(Rules):
 
 
 def _play(policy: Policy, task: Task, episode: _Episode, limits: ProtocolLimits,
-          result: R.ItemResult) -> None:
+          result: R.ItemResult) -> Episode:
     rollout_limits = RolloutLimits(max_turns=limits.max_model_turns,
                                    max_calls_per_turn=10**9,
                                    token_budget=10**12,
                                    response_chars=limits.response_chars,
                                    system_prompt=limits.system_prompt,
                                    tool_description_chars=limits.tool_description_chars)
-    stop = drive(policy, Episode(task, None, rollout_limits), TurnProtocol(episode, limits, result))
+    played = Episode(task, None, rollout_limits)
+    stop = drive(policy, played, TurnProtocol(episode, limits, result))
     if stop in ("error", "token_budget"):  # the driver ended it: the policy failed or is full
         result.stop = "policy_error" if stop == "error" else "token_budget"
+    return played
 
 
 def _root_cause(result: R.ItemResult) -> str:

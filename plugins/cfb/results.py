@@ -50,6 +50,8 @@ class ItemResult:
     gold_sources: dict[str, int] = field(default_factory=dict)
     log: list[dict[str, JSON]] = field(default_factory=list)
     final_answer: str | None = None
+    reward: float | None = None
+    """The benchmark's reward preset on the episode's trajectory (None: not scored)."""
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object."""

@@ -64,6 +64,7 @@ def evaluate_items(
     missing_mode: str = "truncate",
     workers: int = 1,
     progress: bool = True,
+    reward: object = None,
 ) -> list[ItemResult]:
     """Play every item not yet in ``cfb_items.jsonl``; return the results of ``items``, in order."""
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -76,7 +77,7 @@ def evaluate_items(
 
     def one(task: Task) -> ItemResult:
         result = run_item(policy, task, observations, limits=limits, judge=judge,
-                          missing_mode=missing_mode)
+                          missing_mode=missing_mode, reward=reward)
         line = json.dumps(result.to_json(), ensure_ascii=False) + "\n"
         with lock:
             with path.open("a", encoding="utf-8") as handle:

@@ -1,8 +1,13 @@
-"""``orchestrl report <multirun dir> [--out DIR]``: aggregate a multirun into a report."""
+"""``orchestrl report <multirun dir> [--out DIR]``: aggregate a multirun into a report.
+
+Given a study's run directory (``orchestrl run experiment=study``; it holds ``study.json``),
+it writes ``results.md`` and its plots into ``--out`` (default: that directory) instead:
+``orchestrl report <study dir> --out docs`` regenerates ``docs/results.md``."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from orchestrl import hookimpl
 from orchestrl.commands import CommandTable
@@ -16,7 +21,22 @@ def report(argv: list[str]) -> int:
     parser = _Parser(prog="orchestrl report")
     parser.add_argument("multirun_dir")
     parser.add_argument("--out", default=None, help="directory for the report (default: input)")
+    parser.add_argument("--command", default=None,
+                        help="the study's command line, as the report should state it")
     args = parser.parse_args(argv)
+    if (Path(args.multirun_dir) / "study.json").is_file():
+        from orchestrl.plugins.pipeline.study_report import (
+            headline_table,
+            load_study,
+            write_study_report,
+        )
+
+        study = load_study(args.multirun_dir)
+        out = Path(args.out or args.multirun_dir)
+        path = write_study_report(study, out / "results.md", command=args.command)
+        print(headline_table(study))
+        print(f"\nreport: {path}")
+        return 0
     path = write_report(args.multirun_dir, args.out)
     print(markdown_table(collect(args.multirun_dir)))
     print(f"\nreport: {path}")

@@ -13,17 +13,16 @@ trimmed, so the run's peak is the largest stage's, not their sum.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
-from rich.console import Console
 
 from orchestrl.build import build_world
-from orchestrl.plugins.pipeline.artifacts import ArtifactStore, StageResult
+from orchestrl.plugins.pipeline.artifacts import ArtifactStore
+from orchestrl.plugins.pipeline.stage_runner import StageRunner
 from orchestrl.plugins.pipeline.stages import eval_stage, synth_stage, train_stage
-from orchestrl.plugins.training.memory import release_freed_memory, return_large_blocks
+from orchestrl.plugins.training.memory import return_large_blocks
 
 STAGES = ("synth", "sft", "grpo", "eval")
 
@@ -38,34 +37,14 @@ def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
 
 
 def _run(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
-    console = Console(stderr=True)
-    logged = Console(file=log_file, width=100, no_color=True, log_path=False)
     (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
-    store = ArtifactStore(Path(str(cfg.run.artifacts)))
+    stage = StageRunner(ArtifactStore(Path(str(cfg.run.artifacts))), log_file)
+    results = stage.results
     world_of_run = build_world(cfg)
     world, data = world_of_run.name, world_of_run.data_version(cfg)
     plain = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(plain, dict)
     seed, policy = plain["seed"], plain["policy"]
-    results: dict[str, StageResult] = {}
-
-    def stage(name: str, config: Any, inputs: list[str], body: Any) -> StageResult:
-        console.rule(f"[bold]stage {name}")
-        logged.log(f"stage {name}: started")
-        log_file.flush()
-        started = time.perf_counter()
-        try:
-            result = store.run(name, config, inputs, body)
-        finally:  # the stage's trainer or policy (and its model) must not outlive it
-            release_freed_memory()
-        verb = "skipped (unchanged)" if result.skipped else "done"
-        seconds = time.perf_counter() - started
-        console.print(f"{name}: {verb} in {seconds:.0f} s -> {result.directory}")
-        logged.log(f"stage {name}: {verb} in {seconds:.1f} s -> {result.directory} "
-                   f"{json.dumps(result.summary, default=str)[:2000]}")
-        log_file.flush()
-        results[name] = result
-        return result
 
     synth = stage("synth", {"world": world, "sampler": plain.get("sampler"),
                             "sampler_options": (plain.get("world") or {}).get("sampler"),
@@ -105,6 +84,6 @@ def _run(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
     from orchestrl.plugins.pipeline.run_report import write_run_report
 
     report = write_run_report(summary, results, out)
-    console.print(f"report: {report}")
-    logged.log(f"report: {report}")
+    stage.console.print(f"report: {report}")
+    stage.log(f"report: {report}")
     return summary

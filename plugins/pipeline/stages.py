@@ -8,7 +8,8 @@
   synthesized tasks; GRPO starts from the SFT adapter.
 * ``eval``: the configured benchmark on the configured policy, with or without an adapter,
   limited by ``world.eval`` (benchmark options) and ``world.eval_policy`` (decoding options)
-  for a CPU budget.
+  for a CPU budget; it also writes the benchmark's per-item counts (``item_counts.json``) and
+  reports each metric's 95% bootstrap interval over items.
 
 Every function returns a JSON-compatible summary; :mod:`~orchestrl.plugins.pipeline.run`
 content-hashes their inputs so that unchanged stages are skipped.
@@ -24,15 +25,29 @@ from omegaconf import DictConfig, OmegaConf
 
 from orchestrl.build import build_world
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.pipeline.intervals import interval
+
+ITEM_COUNTS = "item_counts.json"
 
 
-def synth_stage(cfg: DictConfig, work: Path) -> dict[str, Any]:
-    """Write ``tasks.jsonl`` (and the sampler's summary) into ``work``."""
-    stage_cfg = _with(cfg, {"synth.output": "tasks.jsonl", "synth.overlap_with": None,
-                            "sampler": world_node(cfg, "sampler", "sampler")})
-    summary = build_world(stage_cfg).synthesize(stage_cfg, int(stage_cfg.synth.n), work)
-    return {"tasks": _count_lines(work / "tasks.jsonl"), "valid": summary.get("valid"),
-            "attempts": summary.get("attempts")}
+def synth_stage(cfg: DictConfig, work: Path, n: int | None = None,
+                sampler_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write ``n`` tasks (default ``synth.n``) of the world's sampler, with ``sampler_options``
+    merged into its node, to ``work/tasks.jsonl`` (and the sampler's summary); return the
+    count, the templates, steps and domains of what was written."""
+    from orchestrl.plugins.synthesis.output import read_tasks
+    from orchestrl.plugins.synthesis.split import capacity_of
+
+    sampler = {**world_node(cfg, "sampler", "sampler"), **(sampler_options or {})}
+    stage_cfg = with_updates(cfg, {"synth.output": "tasks.jsonl", "synth.overlap_with": None,
+                                   "sampler": sampler})
+    count = int(stage_cfg.synth.n) if n is None else n
+    summary = build_world(stage_cfg).synthesize(stage_cfg, count, work)
+    tasks = read_tasks(work / "tasks.jsonl")
+    return {"tasks": len(tasks), "valid": summary.get("valid"),
+            "attempts": summary.get("attempts"), "templates": sorted(capacity_of(tasks)),
+            "steps": _histogram(len(t.steps) for t in tasks),
+            "domains": _histogram(t.domain for t in tasks)}
 
 
 def train_stage(cfg: DictConfig, trainer: str, work: Path, tasks_file: Path,
@@ -46,7 +61,7 @@ def train_stage(cfg: DictConfig, trainer: str, work: Path, tasks_file: Path,
     data = node.setdefault("data", {})
     data["tasks_file"] = str(tasks_file)
     data["holdout"] = 0  # the pipeline evaluates on the benchmark, not on held-out tasks
-    stage_cfg = _with(cfg, {"trainer": node})
+    stage_cfg = with_updates(cfg, {"trainer": node})
     if trainer == "sft":
         from orchestrl.plugins.training.sft import train_sft
 
@@ -62,20 +77,38 @@ def eval_stage(cfg: DictConfig, work: Path, adapters: list[Path]) -> dict[str, A
     from orchestrl.build import build
     from orchestrl.plugins.cache.factory import open_cache
 
-    stage_cfg = _with(cfg, {"benchmark": world_node(cfg, "eval", "benchmark"),
+    stage_cfg = with_updates(cfg, {"benchmark": world_node(cfg, "eval", "benchmark"),
                             "policy": world_node(cfg, "eval_policy", "policy")})
     stage_cfg.policy.adapter = str(adapters[-1]) if adapters else None
     stage_cfg.policy.base_adapters = [str(a) for a in adapters[:-1]]
     cache = open_cache(stage_cfg)
+    policy = None
     try:
         policy = build(stage_cfg.policy)
         benchmark = build(stage_cfg.benchmark, cache=cache)
         metrics = benchmark.evaluate(policy, output_dir=work)
+        counts = benchmark.item_counts(work)
     finally:
+        if policy is not None:
+            policy.close()
         cache.close()
     clean = {k: (None if v != v else float(v)) for k, v in metrics.items()}  # NaN -> None
-    (work / "summary.json").write_text(json.dumps({"metrics": clean}, indent=2) + "\n", "utf-8")
-    return {"metrics": clean}
+    (work / ITEM_COUNTS).write_text(json.dumps(counts, sort_keys=True) + "\n", "utf-8")
+    metric_names = sorted({m for item in counts.values() for m in item})
+    summary = {"metrics": clean,
+               "intervals": {name: interval(counts, name) for name in metric_names}}
+    (work / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
+    return summary
+
+
+def read_item_counts(stage_dir: Path) -> dict[str, dict[str, tuple[float, float]]]:
+    """The per-item counts an evaluation stage wrote (``{}`` for a stage without them)."""
+    path = Path(stage_dir) / ITEM_COUNTS
+    if not path.is_file():
+        return {}
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {item: {m: (float(n), float(d)) for m, (n, d) in metrics.items()}
+            for item, metrics in raw.items()}
 
 
 def world_node(cfg: DictConfig, option: str, target: str) -> dict[str, Any]:
@@ -95,7 +128,7 @@ def world_node(cfg: DictConfig, option: str, target: str) -> dict[str, Any]:
     return plain
 
 
-def _with(cfg: DictConfig, updates: dict[str, Any]) -> DictConfig:
+def with_updates(cfg: DictConfig, updates: dict[str, Any]) -> DictConfig:
     """A copy of ``cfg`` with dotted keys set (struct mode off for the new keys)."""
     copy = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
     for key, value in updates.items():
@@ -103,6 +136,8 @@ def _with(cfg: DictConfig, updates: dict[str, Any]) -> DictConfig:
     return copy
 
 
-def _count_lines(path: Path) -> int:
-    with path.open(encoding="utf-8") as handle:
-        return sum(1 for line in handle if line.strip())
+def _histogram(values: Any) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for value in values:
+        found[str(value)] = found.get(str(value), 0) + 1
+    return dict(sorted(found.items()))

@@ -6,7 +6,8 @@ filters) and runs a backtracking search over the cache
 before: every call is a cached call, every dependent argument equals the value at its
 ``from_field`` in its producer's real response. A template whose instances are used up (or
 that has none) leaves the pool. Found traces are replayed through the environment (strict miss
-policy), get a query from the renderer and must pass the derivability check. The run stops at
+policy), get a query from the renderer and must pass the derivability check. A template that has
+given ``max_per_template`` tasks leaves the pool (a balanced evaluation set). The run stops at
 ``n`` tasks, after ``max_attempts`` attempts (default ``20 * n + 100``) or when no template
 is left. A template whose search runs out of its node ``budget`` ``give_up`` times in a row
 (instances may exist, but are too rare to find) also leaves the pool and is reported as
@@ -63,6 +64,7 @@ class ConstrainedSampler(SynthesisSampler):
         budget: int = 5000,
         give_up: int = 3,
         max_attempts: int | None = None,
+        max_per_template: int | None = None,
         verify: bool = True,
         opaque_free: bool = False,
         exclude: list[str] | tuple[str, ...] = (),
@@ -89,6 +91,9 @@ class ConstrainedSampler(SynthesisSampler):
         self.budget = budget
         self.give_up = max(1, give_up)
         self.max_attempts = max_attempts
+        if max_per_template is not None and max_per_template < 1:
+            raise ConfigError(f"max_per_template must be at least 1, got {max_per_template}")
+        self.max_per_template = max_per_template
         self.opaque_free = opaque_free
         self._opaque_memo: dict[int, tuple[tuple[str, str], ...]] = {}
         self._admitted: dict[tuple[str, frozenset[str]], list[int]] = {}
@@ -108,6 +113,7 @@ class ConstrainedSampler(SynthesisSampler):
         seen: dict[str, set[Assignment]] = {t.id: set() for t in self.chosen}
         emitted: set[str] = set()
         failures: dict[str, int] = {}
+        per_template: dict[str, int] = {}
         limit = self.max_attempts if self.max_attempts is not None else 20 * n + 100
         start = time.perf_counter()
         bar = tqdm(total=n, desc="synth constrained", unit="task", disable=not self.progress)
@@ -138,6 +144,9 @@ class ConstrainedSampler(SynthesisSampler):
                 finished = self.finish(task, template, rng)
                 if finished is not None:
                     emitted.add(finished.id)
+                    per_template[template.id] = per_template.get(template.id, 0) + 1
+                    if per_template[template.id] == self.max_per_template:
+                        draw.remove(template)
                     bar.update(1)
                     self.summary.seconds = time.perf_counter() - start
                     yield finished

@@ -60,10 +60,11 @@ def test_native_items_file_gives_the_same_scores(
     native = tmp_path / "native.jsonl"
     write_native(load_items(booking_dir / "eval_80.jsonl", booking_dir)[:10], native)
     policy = ScriptedPolicy(wrong_value=0.2, seed=5)
-    from_trace = build(benchmark_cfg("benchmark.limit=10")).evaluate(
-        policy, output_dir=tmp_path / "trace")
-    from_native = build(benchmark_cfg(f"benchmark.items={native}")).evaluate(
-        policy, output_dir=tmp_path / "native")
+    # the reward is left out: native entries carry no dependency arguments for it to check
+    from_trace = build(benchmark_cfg("benchmark.limit=10", "benchmark.reward_preset=null")
+                       ).evaluate(policy, output_dir=tmp_path / "trace")
+    from_native = build(benchmark_cfg(f"benchmark.items={native}", "benchmark.reward_preset=null")
+                        ).evaluate(policy, output_dir=tmp_path / "native")
     assert json.dumps(from_native, sort_keys=True) == json.dumps(from_trace, sort_keys=True)
 
 
@@ -76,3 +77,36 @@ def test_a_judge_policy_is_asked_and_reported_separately(benchmark_cfg, tmp_path
     assert summary["judge"]["enabled"] is True
     assert summary["judge"]["matches"] == 0  # the scripted judge never answers "equivalent"
     assert metrics["turn_accuracy"] < 1.0
+
+
+@pytest.fixture(scope="module")
+def synthesized_items(tmp_path_factory, booking_dir: Path) -> Path:
+    """Eight tasks of the constrained sampler (every step with its real response)."""
+    from orchestrl.build import build_world
+    from orchestrl.config import compose
+
+    cfg = compose(["world=booking", f"data_dir={booking_dir}", "cache=memory",
+                   "sampler.progress=false", "synth.overlap_with=null"])
+    out = tmp_path_factory.mktemp("synth")
+    build_world(cfg).synthesize(cfg, 8, out)
+    return out / "tasks.jsonl"
+
+
+def test_synthesized_tasks_are_items_scored_by_the_protocol_and_the_reward(
+    benchmark_cfg, synthesized_items: Path, tmp_path: Path
+) -> None:
+    benchmark = build(benchmark_cfg(f"benchmark.items={synthesized_items}"))
+    gold = benchmark.evaluate(ScriptedPolicy(), output_dir=tmp_path / "gold")
+    assert gold["items"] == 8.0 and gold["items_missing_gold"] == 0.0
+    assert gold["turn_accuracy"] == gold["success_rate"] == gold["call_accuracy"] == 1.0
+    assert gold["reward"] == 1.0
+
+    wrong = benchmark.evaluate(ScriptedPolicy(wrong_value=0.5, seed=3),
+                               output_dir=tmp_path / "wrong")
+    assert wrong["reward"] < 1.0 and wrong["turn_accuracy"] < 1.0
+    counts = benchmark.item_counts(tmp_path / "wrong")
+    assert len(counts) == 8
+    for metric in ("turn_accuracy", "call_accuracy", "reward"):
+        num = sum(c[metric][0] for c in counts.values())
+        den = sum(c[metric][1] for c in counts.values())
+        assert num / den == pytest.approx(wrong[metric])

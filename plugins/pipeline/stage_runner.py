@@ -1,0 +1,54 @@
+"""Running named stages through the artifact store, with progress and a log.
+
+Shared by ``orchestrl run`` and the study: each stage prints a rule and its outcome on stderr,
+writes its start, end, wall time and summary to the job's ``run.log``, and frees the models it
+loaded before the next stage starts (so a job's peak is its largest stage's, not their sum).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+
+from orchestrl.plugins.pipeline.artifacts import ArtifactStore, StageResult
+from orchestrl.plugins.training.memory import release_freed_memory
+
+
+class StageRunner:
+    """Runs stages in ``store``, logging to stderr and to ``log_file``; keeps their results."""
+
+    def __init__(self, store: ArtifactStore, log_file: TextIO) -> None:
+        self.store = store
+        self.console = Console(stderr=True)
+        self.log_file = log_file
+        self.logged = Console(file=log_file, width=100, no_color=True, log_path=False)
+        self.results: dict[str, StageResult] = {}
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str, config: Any, inputs: list[str],
+                 body: Callable[[Path], dict[str, Any]]) -> StageResult:
+        """Run (or reuse) stage ``name``; see :meth:`ArtifactStore.run`."""
+        self.console.rule(f"[bold]stage {name}")
+        self.log(f"stage {name}: started")
+        started = time.perf_counter()
+        try:
+            result = self.store.run(name, config, inputs, body)
+        finally:  # the stage's trainer or policy (and its model) must not outlive it
+            release_freed_memory()
+        verb = "skipped (unchanged)" if result.skipped else "done"
+        seconds = self.seconds[name] = time.perf_counter() - started
+        self.console.print(f"{name}: {verb} in {seconds:.0f} s -> {result.directory}")
+        self.log(f"stage {name}: {verb} in {seconds:.1f} s -> {result.directory} "
+                 f"{json.dumps(result.summary, default=str)[:2000]}")
+        self.results[name] = result
+        return result
+
+    def log(self, message: str) -> None:
+        """One timestamped line in ``run.log``, flushed."""
+        self.logged.log(message)
+        self.log_file.flush()
