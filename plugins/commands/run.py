@@ -32,9 +32,10 @@ def run(cfg: DictConfig) -> dict:
     from orchestrl.plugins.pipeline.run import run_pipeline
 
     summary = run_pipeline(cfg, out)
-    from orchestrl.plugins.pipeline.run_report import before_after_table
+    from orchestrl.plugins.pipeline.run_report import before_after_table, what_changed
 
-    print(before_after_table(summary.get("metrics_before"), summary["metrics"]))
+    print(before_after_table(summary.get("metrics_before"), summary["metrics"], summary))
+    print(what_changed(summary))
     return summary
 
 

@@ -20,8 +20,14 @@ from omegaconf import DictConfig, OmegaConf
 
 from orchestrl.build import build_world
 from orchestrl.plugins.pipeline.artifacts import ArtifactStore
+from orchestrl.plugins.pipeline.intervals import paired
 from orchestrl.plugins.pipeline.stage_runner import StageRunner
-from orchestrl.plugins.pipeline.stages import eval_stage, synth_stage, train_stage
+from orchestrl.plugins.pipeline.stages import (
+    eval_stage,
+    read_item_counts,
+    synth_stage,
+    train_stage,
+)
 from orchestrl.plugins.training.memory import return_large_blocks
 
 STAGES = ("synth", "sft", "grpo", "eval")
@@ -69,10 +75,18 @@ def _run(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
     after = stage("eval", {**eval_config, "adapters": "sft+grpo"}, [data, grpo.key],
                   lambda work: eval_stage(cfg, work, adapters))
 
+    changes = {}
+    if before is not None:  # paired over the items both evaluations played
+        counts_before, counts_after = (read_item_counts(r.directory) for r in (before, after))
+        names = sorted({m for item in counts_after.values() for m in item})
+        changes = {m: paired(counts_before, counts_after, m) for m in names}
     summary = {
         "world": world,
         "metrics": after.summary["metrics"],
         "metrics_before": before.summary["metrics"] if before else None,
+        "intervals": after.summary.get("intervals", {}),
+        "intervals_before": before.summary.get("intervals", {}) if before else {},
+        "changes": changes,
         "reward_curve": grpo.summary.get("reward_curve", {}),
         "reward_terms": {term: points[-1][1]
                          for term, points in grpo.summary.get("reward_curve", {}).items()

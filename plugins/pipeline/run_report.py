@@ -7,23 +7,55 @@ from pathlib import Path
 from typing import Any
 
 from orchestrl.plugins.pipeline.artifacts import StageResult
+from orchestrl.plugins.pipeline.intervals import excludes_zero
 
 
-def before_after_table(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
-    """Markdown table of each evaluation metric before and after training."""
+def before_after_table(before: dict[str, Any] | None, after: dict[str, Any],
+                       summary: dict[str, Any] | None = None) -> str:
+    """Markdown table of each evaluation metric before and after training; with a run's
+    ``summary``, each value carries its 95% interval and the change its paired interval."""
+    summary = summary or {}
     lines = ["| metric | before | after | change |", "|---|---|---|---|"]
     for name, value in after.items():
         old = (before or {}).get(name)
         change = f"{value - old:+.3f}" if _num(value) and _num(old) else "-"
-        lines.append(f"| {name} | {_fmt(old)} | {_fmt(value)} | {change} |")
+        paired_change = (summary.get("changes") or {}).get(name)
+        if paired_change and paired_change.get("low") is not None:
+            change = (f"{paired_change['diff']:+.3f} [{paired_change['low']:+.3f}, "
+                      f"{paired_change['high']:+.3f}]")
+        lines.append(f"| {name} | {_with_ci(old, (summary.get('intervals_before') or {}), name)}"
+                     f" | {_with_ci(value, (summary.get('intervals') or {}), name)} | {change} |")
     return "\n".join(lines)
+
+
+def what_changed(summary: dict[str, Any]) -> str:
+    """One sentence on the change of the run's first interval-bearing metric."""
+    changes = summary.get("changes") or {}
+    for name, found in changes.items():
+        if found.get("diff") is None:
+            continue
+        verdict = ("its 95% interval excludes 0" if excludes_zero(found)
+                   else "its 95% interval includes 0, so no change is detectable at this size")
+        return (f"After training, {name} changed by {found['diff']:+.3f} "
+                f"[{found['low']:+.3f}, {found['high']:+.3f}] on the same {found['items']} "
+                f"held-out items; {verdict}.")
+    return "No evaluation item counts were recorded, so no change can be stated with an interval."
+
+
+def _with_ci(value: Any, intervals: dict[str, Any], name: str) -> str:
+    found = intervals.get(name) or {}
+    if _num(value) and found.get("low") is not None:
+        return f"{value:.3f} [{found['low']:.3f}, {found['high']:.3f}]"
+    return _fmt(value)
 
 
 def write_run_report(summary: dict[str, Any], stages: dict[str, StageResult], out: Path) -> Path:
     """Write ``report.md`` (and its plots) into ``out``; return its path."""
     text = [f"# orchestrl run ({summary['world']} world)", "",
-            "## Evaluation before and after training", "",
-            before_after_table(summary.get("metrics_before"), summary["metrics"]), ""]
+            "## Evaluation before and after training", "", what_changed(summary), "",
+            before_after_table(summary.get("metrics_before"), summary["metrics"], summary), "",
+            "Values carry 95% bootstrap intervals over items; the change is the paired "
+            "difference on the same items.", ""]
     plot = _plot_before_after(summary.get("metrics_before"), summary["metrics"],
                               out / "before_after.png")
     if plot:
