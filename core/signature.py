@@ -8,6 +8,13 @@ the command line is parsed. Parameters without a default become required fields 
 ``bind`` gives such a parameter a config-time value instead, typically an interpolation such as
 ``${data_dir}``. Runtime dependencies of the kind (the cache, the environment) and ``*args`` /
 ``**kwargs`` are left out: they are passed at build time, never through config.
+
+A constructor that takes ``**kwargs`` hands them to its base class's constructor (by the
+convention ``super().__init__(**kwargs)``; ``**_``, or any name starting with ``_``, swallows
+runtime extras instead and is not followed), so the derivation follows it: the base class's
+keyword parameters become fields too, and so on up the class hierarchy while each constructor
+takes ``**kwargs``. A subclass writes only its own options; a default shared with the base class
+is written once, in the base class's signature.
 """
 
 from __future__ import annotations
@@ -36,20 +43,21 @@ def signature_config(
     Each field has the parameter's annotation where OmegaConf can type it (else ``Any``) and
     its default (a fresh copy for lists and dicts); ``bind`` overrides or supplies defaults by
     name. ``base`` (a dataclass) is prepended, e.g. a reward term's ``weight``. A ``bind`` key
-    that is no parameter is a ``TypeError``.
+    that is no parameter is a ``TypeError``. Parameters reached through ``**kwargs`` (see the
+    module docstring) come first, the base class's before the subclass's, as dataclass
+    inheritance orders fields; a parameter both declare takes the subclass's default.
     """
     bind = dict(bind or {})
-    hints = _hints(cls)
     fields: list[tuple[str, Any, Any]] = []
     names = set()
-    for param in inspect.signature(cls).parameters.values():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or param.name in exclude:
+    for param, hint in keyword_parameters(cls):
+        if param.name in exclude:
             continue
         names.add(param.name)
         default = bind.get(param.name, param.default)
         if default is inspect.Parameter.empty:
             default = MISSING
-        fields.append((param.name, _typed(hints.get(param.name, Any), default), _field(default)))
+        fields.append((param.name, _typed(hint, default), _field(default)))
     unknown = sorted(set(bind) - names)
     if unknown:
         raise TypeError(f"{cls.__qualname__} has no parameter {', '.join(unknown)} to bind")
@@ -59,6 +67,48 @@ def signature_config(
     config.__doc__ = f"Options of :class:`{cls.__module__}.{cls.__qualname__}` (its signature)."
     setattr(config, DERIVED, True)
     return config
+
+
+def keyword_parameters(cls: type) -> list[tuple[inspect.Parameter, Any]]:
+    """``(parameter, annotation)`` of every named parameter ``cls(...)`` accepts, following
+    ``**kwargs`` to the base classes' constructors (see the module docstring); annotations are
+    resolved (``Any`` where they cannot be). ``*args`` and ``**kwargs`` themselves are left out.
+    """
+    levels: list[list[tuple[inspect.Parameter, Any]]] = []
+    bases = [k for k in cls.__mro__ if "__init__" in vars(k) and k is not object][1:]
+    signature: inspect.Signature | None = inspect.signature(cls)
+    hints = _hints(cls)
+    while signature is not None:
+        params = list(signature.parameters.values())
+        levels.append([(p, hints.get(p.name, Any)) for p in params
+                       if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)])
+        if not bases or not any(_forwards(p) for p in params):
+            break
+        owner = bases.pop(0)
+        signature, hints = _signature(owner), _hints(owner)
+    chosen: dict[str, tuple[inspect.Parameter, Any]] = {}
+    for level in levels:  # the most derived declaration wins
+        for param, hint in level:
+            chosen.setdefault(param.name, (param, hint))
+    order: dict[str, None] = {}
+    for level in reversed(levels):
+        order.update((param.name, None) for param, _ in level)
+    return [chosen[name] for name in order]
+
+
+def _forwards(param: inspect.Parameter) -> bool:
+    """Whether ``param`` is a ``**kwargs`` handed on to the base class (``**_`` swallows)."""
+    return param.kind is param.VAR_KEYWORD and not param.name.startswith("_")
+
+
+def _signature(owner: type) -> inspect.Signature | None:
+    """The signature of ``owner``'s own constructor without ``self`` (None when it has none
+    that Python can inspect, e.g. a builtin's)."""
+    try:
+        signature = inspect.signature(vars(owner)["__init__"])
+    except (TypeError, ValueError):
+        return None
+    return signature.replace(parameters=list(signature.parameters.values())[1:])
 
 
 def _hints(cls: type) -> dict[str, Any]:

@@ -13,7 +13,7 @@ reports them, ``cache verify --repair`` removes them).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -78,14 +78,6 @@ class DiskCacheBackend(CacheBackend):
             return self._cache.get(key, default=None, retry=True)
         except sqlite3.DatabaseError as exc:
             raise DataError(f"the cache in '{self.directory}' is corrupt ({exc})") from None
-
-    def get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
-        found = {}
-        for key in keys:
-            value = self.get(key)
-            if value is not None:
-                found[key] = value
-        return found
 
     def set_many(self, items: Mapping[str, bytes]) -> None:
         with self.transaction():

@@ -20,6 +20,9 @@ error), each decode is bounded by :class:`~orchestrl.plugins.parsing.json_bounde
 the bare-JSON scan gives up after ``max_bare_tries`` failed decodes, and a text yields at most
 ``max_records`` records (the rest is summarised in one final unparsed record, so nothing is
 dropped silently).
+
+:func:`openai_tool_call` writes a :class:`~orchestrl.api.ToolCall` back in the structured shape
+(the one place that shape is built: rollouts' assistant messages, gold trajectories).
 """
 
 from __future__ import annotations
@@ -62,6 +65,16 @@ class ParseLimits:
 
 
 DEFAULT_PARSE_LIMITS = ParseLimits()
+
+
+def openai_tool_call(call: ToolCall, default_id: str) -> dict[str, Any]:
+    """``call`` as an OpenAI/TRL ``tool_calls`` entry (arguments as an object; the call's own
+    ``id``, else ``default_id``)."""
+    return {
+        "id": call.id or default_id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": dict(call.arguments)},
+    }
 
 
 def parse_text(

@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from orchestrl.api import CallRecord, GoldStep, Task, ToolCall, ToolResult, Trajectory
+from orchestrl.plugins.parsing.tool_calls import openai_tool_call
 
 
 def gold_trajectory(task: Task) -> Trajectory:
@@ -33,13 +34,7 @@ def gold_trajectory(task: Task) -> Trajectory:
                     turn=turn, raw=f"<tool_call>\n{raw}\n</tool_call>", call=call, result=result
                 )
             )
-            tool_calls.append(
-                {
-                    "id": call_id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": dict(call.arguments)},
-                }
-            )
+            tool_calls.append(openai_tool_call(call, call_id))
             content = json.dumps(step.response, ensure_ascii=False)
             replies.append(
                 {"role": "tool", "tool_call_id": call_id, "name": call.name, "content": content}

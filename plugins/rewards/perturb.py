@@ -82,15 +82,6 @@ def fail_call(trajectory: Trajectory, position: int) -> Trajectory:
     return _with_calls(trajectory, calls)
 
 
-def rename_call(trajectory: Trajectory, position: int, name: str) -> Trajectory:
-    """Call another function with the same arguments."""
-    calls = list(trajectory.calls)
-    record = calls[position]
-    assert record.call is not None
-    calls[position] = dataclasses.replace(record, call=dataclasses.replace(record.call, name=name))
-    return _with_calls(trajectory, calls)
-
-
 def add_argument(trajectory: Trajectory, position: int, name: str, value: Any) -> Trajectory:
     """Add an argument the gold call does not have."""
     calls = list(trajectory.calls)

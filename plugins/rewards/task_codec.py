@@ -1,9 +1,13 @@
-"""Tasks as JSON text, so a task can travel as a dataset column (TRL passes columns as kwargs).
+"""The one codec of tasks: how a :class:`~orchestrl.api.Task` becomes JSON and back.
 
-``task_to_json(task)`` writes every field (gold steps with their responses and dependency
-references); ``task_from_json(text)`` reads it back into an equal :class:`~orchestrl.api.Task`.
-Only ``json`` is used: the text is data, never code. Decoding is memoised by text, so a column
-repeated for every generation of a prompt is decoded once.
+``task_to_data(task)`` is the task as a JSON-compatible dict (every field; gold steps with
+their responses and dependency references); ``task_from_data(data)`` reads such a dict back
+into an equal task. ``task_to_json``/``task_from_json`` are the same as one line of text, so
+that a task can travel as a dataset column (TRL passes columns as kwargs; verl's
+``reward_model.ground_truth``); the task JSONL of ``orchestrl synth``
+(:mod:`orchestrl.plugins.synthesis.output`) stores that text too. Only ``json`` is used: the
+text is data, never code. :func:`task_from_json` is memoised by text, so a column repeated for
+every generation of a prompt is decoded once.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from orchestrl.api import DependencyRef, GoldStep, Task
 from orchestrl.errors import DataError
 
 
-def task_to_json(task: Task, *, with_responses: bool = True) -> str:
-    """The task as one line of JSON.
+def task_to_data(task: Task, *, with_responses: bool = True) -> dict[str, Any]:
+    """The task as a JSON-compatible dict (a fresh one: the caller may change it).
 
     ``with_responses=False`` leaves out the gold steps' responses (read back as None): no reward
     term needs them (orchestration reads the responses the rollout actually received), and a
@@ -28,7 +32,31 @@ def task_to_json(task: Task, *, with_responses: bool = True) -> str:
     if not with_responses:
         for step in data["steps"]:
             step["response"] = None
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return data
+
+
+def task_to_json(task: Task, *, with_responses: bool = True, sort_keys: bool = False) -> str:
+    """:func:`task_to_data` as one line of JSON; ``sort_keys`` sorts the keys of every object
+    (tool schemas, arguments, responses, metadata), so that the text, and the task read back
+    from it, do not depend on the order in which the task's dicts were built."""
+    data = task_to_data(task, with_responses=with_responses)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
+
+
+def task_from_data(data: Any) -> Task:
+    """The task of a dict written by :func:`task_to_data` (a new object every call).
+
+    Raises ValueError, KeyError, TypeError or AttributeError when ``data`` is not such a dict;
+    callers turn those into a :class:`~orchestrl.errors.DataError` naming their input.
+    """
+    return Task(
+        id=str(data["id"]),
+        query=str(data["query"]),
+        tools=list(data.get("tools") or []),
+        steps=[_step(raw) for raw in data["steps"]],
+        domain=str(data.get("domain") or ""),
+        metadata=dict(data.get("metadata") or {}),
+    )
 
 
 def task_from_json(text: str) -> Task:
@@ -39,16 +67,7 @@ def task_from_json(text: str) -> Task:
 @lru_cache(maxsize=4_096)
 def _decode(text: str) -> Task:
     try:
-        data = json.loads(text)
-        steps = [_step(raw) for raw in data["steps"]]
-        return Task(
-            id=str(data["id"]),
-            query=str(data["query"]),
-            tools=list(data.get("tools") or []),
-            steps=steps,
-            domain=str(data.get("domain") or ""),
-            metadata=dict(data.get("metadata") or {}),
-        )
+        return task_from_data(json.loads(text))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DataError(f"task column is not a task written by task_to_json ({exc})") from None
 

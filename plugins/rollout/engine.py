@@ -38,7 +38,11 @@ from orchestrl.api import (
     Trajectory,
 )
 from orchestrl.errors import CacheMissError, OrchestrlError
-from orchestrl.plugins.parsing.tool_calls import parse_text, parse_tool_calls
+from orchestrl.plugins.parsing.tool_calls import (
+    openai_tool_call,
+    parse_text,
+    parse_tool_calls,
+)
 from orchestrl.plugins.rollout.prompt import DEFAULT_SYSTEM_PROMPT, initial_messages, openai_tools
 
 log = logging.getLogger(__name__)
@@ -154,7 +158,8 @@ class Episode:
         else:
             records = parse_text(text, turn=turn)
             if records and all(r.call is not None for r in records):
-                entries = [_entry(r.call, turn, i) for i, r in enumerate(records) if r.call]
+                entries = [openai_tool_call(r.call, f"call_{turn}_{i}")
+                           for i, r in enumerate(records) if r.call]
                 visible = _BLOCK.sub("", text).strip()
                 message = {"role": "assistant", "content": visible, "tool_calls": entries}
                 self.messages.append(message)
@@ -199,14 +204,6 @@ def unknown_tool(name: str, available: Iterable[str]) -> str:
 
 def _error(kind: str, message: str) -> ToolResult:
     return ToolResult(ok=False, content={"error": message}, error_kind=kind, message=message)
-
-
-def _entry(call: ToolCall, turn: int, index: int) -> dict[str, Any]:
-    return {
-        "id": call.id or f"call_{turn}_{index}",
-        "type": "function",
-        "function": {"name": call.name, "arguments": dict(call.arguments)},
-    }
 
 
 def _with_id(entry: Any, turn: int, index: int) -> Any:

@@ -26,7 +26,7 @@ from typing import Any
 from tqdm import tqdm
 
 from orchestrl import hookimpl
-from orchestrl.api import Task, ToolEnvironment
+from orchestrl.api import Task
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.synthesis.assemble import TaskShape, build_task, offered_tools, task_shape
 from orchestrl.plugins.synthesis.base import SynthesisSampler
@@ -46,8 +46,6 @@ class ConstrainedSampler(SynthesisSampler):
     def __init__(
         self,
         *,
-        data_dir: str,
-        templates: str = "shipped",
         weighting: str = "uniform",
         template_ids: list[str] | None = None,
         min_steps: int = 1,
@@ -65,18 +63,10 @@ class ConstrainedSampler(SynthesisSampler):
         give_up: int = 3,
         max_attempts: int | None = None,
         max_per_template: int | None = None,
-        verify: bool = True,
         opaque_free: bool = False,
-        exclude: list[str] | tuple[str, ...] = (),
-        progress: bool = True,
-        project: bool | None = None,
-        renderer: Any = None,
-        cache: Any = None,
-        env: ToolEnvironment | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(data_dir=data_dir, templates=templates, renderer=renderer,
-                         exclude=list(exclude), verify=verify, progress=progress,
-                         project=project, cache=cache, env=env)
+        super().__init__(**kwargs)  # data_dir, templates, verify, ...: SynthesisSampler's
         if distractor_domain not in ("same", "any"):
             raise ConfigError(f"unknown distractor_domain '{distractor_domain}'; "
                               "available: any, same")

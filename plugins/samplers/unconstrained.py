@@ -22,7 +22,7 @@ from typing import Any
 from tqdm import tqdm
 
 from orchestrl import hookimpl
-from orchestrl.api import Task, ToolEnvironment
+from orchestrl.api import Task
 from orchestrl.errors import CacheMissError, ConfigError
 from orchestrl.plugins.synthesis.assemble import build_task, offered_tools
 from orchestrl.plugins.synthesis.base import SynthesisSampler
@@ -41,25 +41,15 @@ class UnconstrainedSampler(SynthesisSampler):
     def __init__(
         self,
         *,
-        data_dir: str,
-        templates: str = "shipped",
         weighting: str = "uniform",
         template_ids: list[str] | None = None,
         min_steps: int = 1,
         max_steps: int | None = None,
         distractors: int = 2,
         max_attempts: int | None = None,
-        verify: bool = True,
-        exclude: list[str] | tuple[str, ...] = (),
-        progress: bool = True,
-        project: bool | None = None,
-        renderer: Any = None,
-        cache: Any = None,
-        env: ToolEnvironment | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(data_dir=data_dir, templates=templates, renderer=renderer,
-                         exclude=list(exclude), verify=verify, progress=progress,
-                         project=project, cache=cache, env=env)
+        super().__init__(**kwargs)  # data_dir, templates, verify, ...: SynthesisSampler's
         filters = Filters(min_steps=min_steps, max_steps=max_steps, template_ids=template_ids)
         self.chosen = [t for t in self.templates if filters.accepts(t, self.function_domains)]
         if not self.chosen:

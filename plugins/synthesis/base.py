@@ -27,6 +27,7 @@ from orchestrl.api import Sampler, Task, ToolEnvironment
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.booking.data import EVAL_FILE, TRAIN_FILE, load_tasks, load_tools
 from orchestrl.plugins.synthesis.derivability import derivability_problems
+from orchestrl.plugins.synthesis.hygiene import excluded_keys
 from orchestrl.plugins.synthesis.index import CallIndex
 from orchestrl.plugins.synthesis.mining import attach_mined, mine_templates
 from orchestrl.plugins.synthesis.renderers.base import QueryRenderer
@@ -70,8 +71,6 @@ class SynthesisSampler(Sampler):
         self.replayer = Replayer(self.env)
         self.progress = progress
         self.templates = self._load_templates(templates)
-        from orchestrl.plugins.synthesis.hygiene import excluded_keys
-
         self.excluded_keys = excluded_keys(exclude, cache, self.tools)
         self._index: CallIndex | None = None
         self.project = project

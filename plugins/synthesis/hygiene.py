@@ -21,6 +21,9 @@ from typing import Any
 
 from orchestrl.api import Task
 from orchestrl.errors import DataError
+from orchestrl.jsonl import read_jsonl
+from orchestrl.plugins.booking.data import load_tasks
+from orchestrl.plugins.synthesis.output import read_tasks
 
 KeyFunction = Callable[[str, Mapping[str, Any]], str]
 
@@ -41,10 +44,6 @@ def task_keys(task: Task, key: KeyFunction) -> list[str]:
 
 def load_task_file(path: str | Path, tools: Mapping[str, Mapping[str, Any]]) -> list[Task]:
     """Tasks from a Booking trace file or a synthesized task JSONL (detected per file)."""
-    from orchestrl.jsonl import read_jsonl
-    from orchestrl.plugins.booking.data import load_tasks
-    from orchestrl.plugins.synthesis.output import read_tasks
-
     path = Path(path)
     for _, record in read_jsonl(path):
         steps = record.get("steps") if isinstance(record, dict) else None

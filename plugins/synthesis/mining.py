@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrl.api import DependencyRef, GoldStep, Task
+from orchestrl.api import DependencyRef, Task
 from orchestrl.plugins.synthesis.surface import states
 from orchestrl.plugins.synthesis.template import Template
 from orchestrl.plugins.synthesis.values import STRONG, TEXT, canonical, strength, words
@@ -188,15 +188,3 @@ def mine_templates(tasks: Iterable[Task], *, prefix: str = "mined") -> list[Temp
             example_arguments=tuple(dict(s.arguments) for s in first.steps),
         ))
     return templates
-
-
-def gold_steps_with(steps: Sequence[GoldStep], mined: Mapping[int, Mapping[str, DependencyRef]]
-                    ) -> list[GoldStep]:
-    """Copies of ``steps`` whose dependencies are ``mined``."""
-    out = []
-    for step in steps:
-        deps = dict(mined.get(step.index, {}))
-        parents = tuple(sorted({r.from_step for r in deps.values()}))
-        out.append(GoldStep(step.index, step.function, dict(step.arguments), parents, deps,
-                            step.response, step.turn))
-    return out

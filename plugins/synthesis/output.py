@@ -2,20 +2,19 @@
 
 One record per task::
 
-    {"id", "query", "domain", "template",
-     "tools": [<tool schema as JSON text>, ...],
-     "steps": [{"index", "function", "arguments": <JSON text>, "depends_on": [int],
-                "dependency_args": [{"argument", "from_step", "from_field"}],
-                "response": <JSON text>, "turn", "cache_key"}],
-     "cache_keys": [str], "complexity": {"steps", "depth", "fan_in", "branches", "domains"},
-     "metadata": <JSON text>, "ground_truth": <JSON text>}
+    {"id", "query", "domain", "template", "cache_keys": [str],
+     "complexity": {"steps", "depth", "fan_in", "branches", "domains"},
+     "ground_truth": <JSON text>, "responses": [<JSON text>, ...]}
 
-Values whose shape differs between records (arguments, responses, tool schemas, metadata) are
-JSON text so that Arrow sees one type per column; :func:`read_tasks` turns records back into
-:class:`~orchestrl.api.Task` objects. ``ground_truth`` is the task as the reward reads it
-(:func:`orchestrl.plugins.rewards.task_codec.task_to_json`, without gold responses): the
+``ground_truth`` is the whole task in the one task codec
+(:func:`orchestrl.plugins.rewards.task_codec.task_to_json`) without the gold responses: the
 ``task`` column of TRL and verl's ``reward_model.ground_truth`` (see
-:mod:`orchestrl.plugins.rewards.verl_score`).
+:mod:`orchestrl.plugins.rewards.verl_score`). ``responses`` holds each gold step's real
+response as JSON text, in step order (text, so that Arrow sees one type per column). Both are
+written with sorted keys, so a task read back has the same dicts, in the same key order,
+whatever order its sampler built them in.
+``template``, ``cache_keys`` and ``complexity`` copy the task's metadata as flat columns for
+dataset queries; :func:`read_tasks` reads the task from ``ground_truth`` and ``responses`` only.
 """
 
 from __future__ import annotations
@@ -25,48 +24,27 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from orchestrl.api import DependencyRef, GoldStep, Task
+from orchestrl.api import Task
 from orchestrl.errors import DataError
-from orchestrl.plugins.rewards.task_codec import task_to_json
+from orchestrl.jsonl import read_jsonl
+from orchestrl.plugins.rewards.task_codec import task_from_data, task_to_json
 
 COMPLEXITY_KEYS = ("steps", "depth", "fan_in", "branches", "domains")
 
 
-def _text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
 def task_record(task: Task) -> dict[str, Any]:
     """The JSONL record of one task."""
-    keys = list(task.metadata.get("cache_keys") or [])
     complexity = task.metadata.get("complexity") or {}
-    meta = {k: v for k, v in task.metadata.items() if k not in ("cache_keys", "complexity")}
     return {
         "id": task.id,
         "query": task.query,
         "domain": task.domain,
         "template": str(task.metadata.get("template", "")),
-        "tools": [_text(tool) for tool in task.tools],
-        "steps": [
-            {
-                "index": step.index,
-                "function": step.function,
-                "arguments": _text(step.arguments),
-                "depends_on": list(step.depends_on),
-                "dependency_args": [
-                    {"argument": arg, "from_step": ref.from_step, "from_field": ref.from_field}
-                    for arg, ref in sorted(step.dependency_args.items())
-                ],
-                "response": _text(step.response),
-                "turn": -1 if step.turn is None else step.turn,
-                "cache_key": keys[step.index] if step.index < len(keys) else "",
-            }
-            for step in task.steps
-        ],
-        "cache_keys": keys,
+        "cache_keys": list(task.metadata.get("cache_keys") or []),
         "complexity": {k: int(complexity.get(k, 0)) for k in COMPLEXITY_KEYS},
-        "metadata": _text(meta),
-        "ground_truth": task_to_json(task, with_responses=False),
+        "ground_truth": task_to_json(task, with_responses=False, sort_keys=True),
+        "responses": [json.dumps(s.response, ensure_ascii=False, sort_keys=True)
+                      for s in task.steps],
     }
 
 
@@ -83,40 +61,29 @@ def write_tasks(tasks: Iterable[Task], path: str | Path) -> int:
 
 
 def task_from_record(record: dict[str, Any]) -> Task:
-    """The task of one record written by :func:`task_record`."""
-    steps = []
-    for raw in record["steps"]:
-        turn = int(raw.get("turn", -1))
-        steps.append(GoldStep(
-            index=int(raw["index"]),
-            function=str(raw["function"]),
-            arguments=json.loads(raw["arguments"]),
-            depends_on=tuple(int(d) for d in raw.get("depends_on") or ()),
-            dependency_args={
-                str(d["argument"]): DependencyRef(int(d["from_step"]), str(d["from_field"]))
-                for d in raw.get("dependency_args") or ()
-            },
-            response=json.loads(raw["response"]),
-            turn=None if turn < 0 else turn,
-        ))
-    metadata = json.loads(record.get("metadata") or "{}")
-    metadata["cache_keys"] = list(record.get("cache_keys") or [])
-    metadata["complexity"] = dict(record.get("complexity") or {})
-    metadata.setdefault("template", record.get("template", ""))
-    return Task(id=str(record["id"]), query=str(record["query"]),
-                tools=[json.loads(t) for t in record.get("tools") or []], steps=steps,
-                domain=str(record.get("domain") or ""), metadata=metadata)
+    """The task of one record written by :func:`task_record` (equal to the task written).
+
+    Raises KeyError, TypeError or ValueError when ``record`` is not such a record.
+    """
+    if "responses" not in record:
+        raise ValueError("no 'responses' column: written by an older orchestrl synth? "
+                         "synthesize the tasks again")
+    data = json.loads(record["ground_truth"])
+    steps, responses = data["steps"], record["responses"]
+    if len(responses) != len(steps):
+        raise ValueError(f"{len(responses)} responses for {len(steps)} steps")
+    for step, response in zip(steps, responses, strict=True):
+        step["response"] = json.loads(response)
+    return task_from_data(data)
 
 
 def read_tasks(path: str | Path) -> list[Task]:
     """Tasks from a JSONL file written by :func:`write_tasks`; DataError names file and line."""
-    from orchestrl.jsonl import read_jsonl
-
     tasks = []
     for number, record in read_jsonl(Path(path)):
         try:
             tasks.append(task_from_record(record))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise DataError(f"{path}:{number}: not a synthesized task ({exc})") from None
     return tasks
 

@@ -23,7 +23,9 @@ from orchestrl.api import Task, ToolEnvironment
 from orchestrl.build import build_world
 from orchestrl.errors import ConfigError
 from orchestrl.nodes import given
+from orchestrl.plugins.cache.factory import open_cache
 from orchestrl.plugins.rollout.engine import RolloutLimits
+from orchestrl.plugins.synthesis.output import read_tasks
 
 
 @dataclass
@@ -40,8 +42,6 @@ def load_split(cfg: DictConfig) -> TaskSplit:
     """The train/holdout split the trainer config describes."""
     data = cfg.trainer.data
     if data.get("tasks_file"):
-        from orchestrl.plugins.synthesis.output import read_tasks
-
         source = Path(str(data.tasks_file))
         tasks = read_tasks(source)
     else:
@@ -68,8 +68,6 @@ def data_files(cfg: DictConfig, split: TaskSplit) -> list[Path]:
 
 def env_factory(cfg: DictConfig) -> Callable[[], ToolEnvironment]:
     """A factory of the world's environments over one shared response cache."""
-    from orchestrl.plugins.cache.factory import open_cache
-
     return build_world(cfg).env_factory(cfg, open_cache(cfg))
 
 

@@ -18,7 +18,9 @@ from typing import Any
 from omegaconf import DictConfig
 
 from orchestrl.api import Task
+from orchestrl.plugins.rewards.task_codec import task_to_json
 from orchestrl.plugins.rollout.engine import RolloutLimits
+from orchestrl.plugins.rollout.prompt import initial_messages
 from orchestrl.plugins.training import data
 from orchestrl.plugins.training.trl_env import (
     MergedCalls,
@@ -84,9 +86,6 @@ def with_merged_calls(function: Callable[..., list[float]]) -> Callable[..., lis
 def grpo_dataset(tasks: Sequence[Task], limits: RolloutLimits) -> Any:
     """The GRPO training dataset (see the module docstring for its columns)."""
     from datasets import Dataset
-
-    from orchestrl.plugins.rewards.task_codec import task_to_json
-    from orchestrl.plugins.rollout.prompt import initial_messages
 
     return Dataset.from_list([
         {

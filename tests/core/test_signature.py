@@ -76,3 +76,77 @@ def test_no_built_in_component_writes_its_defaults_twice(plugin_host) -> None:
         if component.plugin in BUILTIN_PLUGINS and not getattr(component.config, DERIVED, False)
     ]
     assert not repeated, f"built-ins with a hand-written config class: {repeated}"
+
+
+class Shared(Sampler):
+    def __init__(self, *, data_dir: str, templates: str = "shipped", verify: bool = True,
+                 cache: Any = None, env: Any = None) -> None:
+        self.data_dir, self.templates, self.verify = data_dir, templates, verify
+
+    def sample(self, n: int, *, seed: int):  # pragma: no cover - never sampled
+        yield from ()
+
+
+class Middle(Shared):
+    def __init__(self, *, budget: int = 10, verify: bool = False, **kwargs: Any) -> None:
+        super().__init__(verify=verify, **kwargs)
+        self.budget = budget
+
+
+class Leaf(Middle):
+    def __init__(self, *, rate: float = 0.5, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rate = rate
+
+
+class Closed(Shared):
+    """Swallows runtime extras without handing them on: the base's options are not its own."""
+
+    def __init__(self, *, limit: int = 1, **_: Any) -> None:
+        super().__init__(data_dir="fixed")
+
+
+def test_kwargs_lead_to_the_base_class_signature() -> None:
+    config = signature_config(Leaf, exclude=frozenset({"cache", "env"}),
+                              bind={"data_dir": "${data_dir}"})
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    # base classes' fields first, as dataclass inheritance orders them
+    assert list(fields) == ["data_dir", "templates", "verify", "budget", "rate"]
+    assert fields["templates"].default == "shipped" and fields["budget"].default == 10
+    assert fields["verify"].default is False  # a subclass's own default wins
+    node = OmegaConf.structured(config)
+    with pytest.raises(ValidationError):
+        node.budget = "abc"
+    with pytest.raises(ValidationError):
+        node.templates = [1]
+    built = Leaf(**{k: v for k, v in OmegaConf.to_container(node).items()
+                    if k != "data_dir"}, data_dir="d")
+    assert (built.templates, built.verify, built.budget, built.rate) == ("shipped", False, 10, 0.5)
+
+
+def test_a_constructor_that_does_not_forward_kwargs_to_a_base_stops_the_walk() -> None:
+    assert [f.name for f in dataclasses.fields(signature_config(Closed))] == ["limit"]
+    assert [f.name for f in dataclasses.fields(signature_config(Component))] == [
+        "data_dir", "n", "rate", "names", "options", "cache", "env"]
+
+
+def test_bind_reaches_parameters_of_the_base_class() -> None:
+    config = signature_config(Leaf, bind={"templates": "mined"})
+    assert {f.name: f.default for f in dataclasses.fields(config)}["templates"] == "mined"
+    with pytest.raises(TypeError, match="no parameter"):
+        signature_config(Leaf, bind={"missing": 1})
+
+
+def test_synthesis_samplers_write_only_their_own_options(plugin_host) -> None:
+    import inspect
+
+    from orchestrl.plugins.synthesis.base import SynthesisSampler
+
+    shared = set(inspect.signature(SynthesisSampler).parameters)
+    samplers = plugin_host.registries["sampler"]
+    for name in ("constrained", "unconstrained"):
+        cls = samplers.get(name).cls
+        own = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
+        assert not own & shared, f"{name} repeats SynthesisSampler's {sorted(own & shared)}"
+        fields = {f.name for f in dataclasses.fields(samplers.get(name).config)}
+        assert shared - {"cache", "env"} <= fields and own <= fields

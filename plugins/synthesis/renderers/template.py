@@ -19,7 +19,6 @@ import datetime as dt
 import functools
 import random
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from orchestrl.api import Task
@@ -30,15 +29,6 @@ from orchestrl.plugins.synthesis.renderers.base import QueryRenderer
 from orchestrl.plugins.synthesis.surface import ENUM_PHRASES, find_word, statable, surface_forms
 from orchestrl.plugins.synthesis.template import Template
 from orchestrl.plugins.synthesis.values import words
-
-
-@dataclass
-class TemplateRendererConfig:
-    """Options of the deterministic renderer."""
-
-    allow_opaque: bool = False
-    substitute: bool = True
-    max_examples: int = 4
 
 
 class TemplateRenderer(QueryRenderer):

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from orchestrl.errors import DataError
-from orchestrl.plugins.rewards.task_codec import task_from_json, task_to_json
+from orchestrl.plugins.rewards.task_codec import (
+    task_from_data,
+    task_from_json,
+    task_to_data,
+    task_to_json,
+)
 
 
 def test_every_task_round_trips(all_tasks) -> None:
     for task in all_tasks:
         assert task_from_json(task_to_json(task)) == task
+        assert task_from_data(task_to_data(task)) == task
+        assert task_from_json(task_to_json(task, sort_keys=True)) == task
+
+
+def test_data_is_fresh_and_decoding_data_gives_a_new_task(all_tasks) -> None:
+    task = all_tasks[0]
+    data = task_to_data(task)
+    data["steps"][0]["arguments"]["added"] = 1
+    assert "added" not in task.steps[0].arguments
+    text = task_to_json(task)
+    assert task_from_data(json.loads(text)) is not task_from_data(json.loads(text))
+
+
+def test_sorted_text_does_not_depend_on_dict_order(all_tasks) -> None:
+    task = all_tasks[0]
+    reordered = task_from_data(task_to_data(task))
+    reordered.tools = [dict(reversed(list(tool.items()))) for tool in reordered.tools]
+    assert task_to_json(reordered) != task_to_json(task)
+    assert task_to_json(reordered, sort_keys=True) == task_to_json(task, sort_keys=True)
 
 
 def test_columns_without_responses_score_the_same(all_tasks) -> None:

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import copy
+import json
 import random
 
+import pytest
+
 from orchestrl.api import Task
+from orchestrl.errors import DataError
 from orchestrl.plugins.synthesis.derivability import derivability_problems, free_values
 from orchestrl.plugins.synthesis.hygiene import excluded_keys, near_duplicates, overlap_report
 from orchestrl.plugins.synthesis.mining import attach_mined
@@ -58,19 +62,48 @@ def test_jsonl_round_trip_and_datasets(tmp_path, eval_tasks: list[Task]) -> None
     path = tmp_path / "tasks.jsonl"
     assert write_tasks(tasks, path) == 10
     back = read_tasks(path)
-    assert [t.query for t in back] == [t.query for t in tasks]
-    for a, b in zip(back, tasks, strict=True):
-        assert [s.arguments for s in a.steps] == [s.arguments for s in b.steps]
-        assert [s.dependency_args for s in a.steps] == [s.dependency_args for s in b.steps]
-        assert [s.response for s in a.steps] == [s.response for s in b.steps]
+    assert back == tasks  # every field, metadata included, exactly as written
+    assert [s.response for t in back for s in t.steps] == [
+        s.response for t in tasks for s in t.steps]
     loaded = datasets.load_dataset("json", data_files=str(path), split="train")
-    assert loaded.num_rows == 10 and "steps" in loaded.column_names
+    assert loaded.num_rows == 10 and "responses" in loaded.column_names
     # the reward's ground truth column (TRL's `task`, verl's reward_model.ground_truth)
     from orchestrl.plugins.rewards.task_codec import task_from_json
 
     truths = [task_from_json(text) for text in loaded["ground_truth"]]
     assert [t.steps[0].arguments for t in truths] == [t.steps[0].arguments for t in tasks]
     assert all(s.response is None for t in truths for s in t.steps)
+
+
+def test_a_task_file_reads_back_whatever_order_its_dicts_were_built_in(
+        tmp_path, eval_tasks: list[Task]) -> None:
+    task = _mined(eval_tasks[0])
+    shuffled = copy.deepcopy(task)
+    shuffled.tools = [dict(reversed(list(tool.items()))) for tool in shuffled.tools]
+    for step in shuffled.steps:
+        step.arguments = dict(reversed(list(step.arguments.items())))
+    write_tasks([task], tmp_path / "a.jsonl")
+    write_tasks([shuffled], tmp_path / "b.jsonl")
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+    back = read_tasks(tmp_path / "b.jsonl")[0]
+    assert back == task and list(back.tools[0]) == sorted(task.tools[0])
+
+
+@pytest.mark.parametrize("change", ["old_format", "responses_short", "ground_truth_text"])
+def test_a_bad_task_record_is_a_data_error_naming_file_and_line(
+        tmp_path, eval_tasks: list[Task], change: str) -> None:
+    path = tmp_path / "tasks.jsonl"
+    write_tasks(eval_tasks[:2], path)
+    first, second = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+    if change == "old_format":
+        del second["responses"]
+    elif change == "responses_short":
+        second["responses"] = second["responses"][:-1]
+    else:
+        second["ground_truth"] = "not json"
+    path.write_text(json.dumps(first) + "\n" + json.dumps(second) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"tasks.jsonl:2: not a synthesized task"):
+        read_tasks(path)
 
 
 def test_overlap_and_exclusion(booking_dir, seed_cache, tools, eval_tasks, train_tasks) -> None:
