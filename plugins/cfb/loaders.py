@@ -43,7 +43,7 @@ def detect_format(path: Path) -> str:
     for number, record in read_jsonl(path):
         if isinstance(record, dict) and "conversations" in record:
             return NATIVE
-        if isinstance(record, dict) and "steps" in record and "cache_keys" in record:
+        if isinstance(record, dict) and "ground_truth" in record and "cache_keys" in record:
             return SYNTH
         if isinstance(record, dict) and "steps" in record:
             return TRACE
