@@ -48,30 +48,38 @@ TASK_COLUMN = "task"
 
 
 class _BatchCache:
-    """Trajectories (and analyses) of the last batch, shared by the functions of one reward."""
+    """Trajectories (and analyses) of the last batch, shared by the functions of one reward.
+
+    A batch is recognised by its ``completions`` and ``environments`` objects (TRL hands the
+    same ones to every reward function of a step, and new ones for every step); the last
+    batch is held until the next one arrives.
+    """
 
     def __init__(self, task_column: str) -> None:
         self.task_column = task_column
-        self._key: tuple[int, int] | None = None
-        self._completions: Any = None
+        self._batch: tuple[Any, Any] | None = None
         self.items: list[tuple[Trajectory, Task, list[Analysis | None]]] = []
 
     def get(self, completions: Sequence[Any], kwargs: Mapping[str, Any]) -> list:
-        if self._completions is not completions or self._key != (id(completions), len(completions)):
+        environments = kwargs.get("environments")
+        batch = self._batch
+        if batch is None or batch[0] is not completions or batch[1] is not environments:
             tasks = kwargs.get(self.task_column)
             if tasks is None:
                 raise ConfigError(
                     f"the dataset has no '{self.task_column}' column; add the task as JSON "
                     "text (orchestrl.plugins.rewards.task_codec.task_to_json)"
                 )
-            environments = kwargs.get("environments") or [None] * len(completions)
             self.items = [
                 (to_trajectory(c, env, task_id=t.id), t, [None])
                 for c, t, env in zip(
-                    completions, (_task(x) for x in tasks), environments, strict=True
+                    completions,
+                    (_task(x) for x in tasks),
+                    environments or [None] * len(completions),
+                    strict=True,
                 )
             ]
-            self._completions, self._key = completions, (id(completions), len(completions))
+            self._batch = (completions, environments)
         return self.items
 
 
