@@ -13,13 +13,16 @@ The first table is the issue's setting: the 101 gold trajectories of ``train_101
 scored by the combined `graduated` and `paper` presets and, as TRL message lists, through the
 TRL reward functions (the GRPO path without an environment: every call parsed from the
 messages, every tool output from its text; a new batch object, with new strings, each pass),
-warm and cold (every memo emptied before the pass). All paths run in turn in each round, so
-they share the machine's load alike, and each is compared with a baseline timed in the same
-rounds: the reference-like `paper` path, which serialises, cuts and parses every response of
-every trajectory afresh as the reference's ``compute_score`` does (the paper preset with its
-response memo emptied before each trajectory). The issue measured the reference at 2,684/s on
-an idle machine and this unmemoised path at 0.85x that; the column ``needed`` is each target
-over that estimate of the baseline's idle rate, the ratio to reach on a loaded machine.
+warm and cold (every memo emptied before the pass), and as GRPO scores them: TRL message lists
+with TRL's environments (their episodes' executed calls), each reward function wrapped by
+``with_merged_calls`` (the batch's calls merged with the episodes' records once). All paths run
+in turn in each round, so they share the machine's load alike, and each is compared with a
+baseline timed in the same rounds: the reference-like `paper` path, which serialises, cuts and
+parses every response of every trajectory afresh as the reference's ``compute_score`` does (the
+paper preset with its response memo emptied before each trajectory). The issue measured the
+reference at 2,684/s on an idle machine and this unmemoised path at 0.85x that; the column
+``needed`` is each target over that estimate of the baseline's idle rate, the ratio to reach on
+a loaded machine.
 
 The second table scores all tasks (train and eval) and their perturbed variants with every
 preset, against the `graduated` terms scored one by one. The first pass over each task prepares
@@ -37,7 +40,9 @@ import os
 import random
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
+from orchestrl.api import Trajectory
 from orchestrl.config import compose
 from orchestrl.plugins.booking.data import load_tasks, load_templates, load_tools
 from orchestrl.plugins.rewards import paper_checks, prepared, text_trajectory
@@ -46,6 +51,9 @@ from orchestrl.plugins.rewards.gold import gold_trajectory
 from orchestrl.plugins.rewards.perturb import random_variants
 from orchestrl.plugins.rewards.task_codec import task_from_json, task_to_json
 from orchestrl.plugins.rewards.trl_adapter import trl_reward_functions
+from orchestrl.plugins.rollout.engine import RolloutLimits
+from orchestrl.plugins.training.parts import with_merged_calls
+from orchestrl.plugins.training.trl_env import environment_factories, toolset_name
 
 TARGET = 10_000.0
 REFERENCE_RATE = 2_684
@@ -187,6 +195,26 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
 
         return batch
 
+    grpo_text = json.dumps([_trl_completion(g) for g, _ in golds], ensure_ascii=False)
+    classes = environment_factories([t for _, t in golds], lambda: None, RolloutLimits())
+    pooled = []  # TRL's pooled environments, each holding its episode's executed calls
+    for gold, task in golds:
+        env = object.__new__(classes[toolset_name(task)])
+        env.episode = SimpleNamespace(calls=gold.calls)
+        pooled.append(env)
+
+    def grpo(name: str):
+        functions = [with_merged_calls(f) for f in trl_reward_functions(rewards[name])[0]]
+        batches = [json.loads(grpo_text) for _ in range(2 * repeats)]
+
+        def batch() -> None:
+            completions, environments = batches.pop(), list(pooled)  # new lists each step
+            for func in functions:
+                func(prompts=[""] * n, completions=completions, task=columns,
+                     environments=environments)
+
+        return batch
+
     paths = [
         ("baseline: reference-like paper", baseline, None),
         ("combined graduated", combined("graduated"), "graduated"),
@@ -194,6 +222,8 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
         ("TRL message lists, graduated", messages("graduated"), "messages"),
         ("TRL message lists, paper", messages("paper"), None),
         ("TRL message lists, graduated, cold", messages("graduated", fresh=True), None),
+        ("GRPO (environments, merged), graduated", grpo("graduated"), "messages"),
+        ("GRPO (environments, merged), paper", grpo("paper"), None),
     ]
     best = _interleaved([fn for _, fn, _ in paths], repeats)
     base = _rate(n, best[0])
@@ -211,6 +241,14 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
         f"(needed: the target over the baseline's estimated idle rate, {BASELINE_RATE:,.0f}/s ="
         f" {BASELINE_SHARE} x the reference's {REFERENCE_RATE:,}/s)"
     )
+
+
+def _trl_completion(gold: Trajectory) -> list[dict]:
+    """The completion TRL's tool loop builds for a gold rollout: the messages after the
+    prompt, tool messages without ``tool_call_id``."""
+    return [
+        {k: v for k, v in m.items() if k != "tool_call_id"} for m in gold.messages[1:]
+    ]
 
 
 def _interleaved(functions: list, repeats: int) -> list[float]:

@@ -26,8 +26,9 @@ calls. Otherwise each call's result is read from its ``tool`` message: ``ok`` wh
 is JSON that is not an error payload (an object with an ``error`` key, ``status`` false, or
 ``{}``); text that is not JSON counts as a failure.
 
-All functions built together share the conversion of one batch, so a batch is parsed and
-analysed once however many terms there are.
+All functions built together share one batch's conversion and scores: the first function
+called on a batch converts, analyses and scores it for every term, so a batch is parsed and
+analysed once however many terms there are, and the others return their term's column.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ from typing import Any
 from orchestrl.api import CallRecord, RewardTerm, Task, Trajectory
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.parsing.tool_calls import parse_message
-from orchestrl.plugins.rewards.analysis import Analysis, analyse
+from orchestrl.plugins.rewards.analysis import analyse
 from orchestrl.plugins.rewards.base import MatchedTerm
-from orchestrl.plugins.rewards.combined import CombinedReward, checked
+from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.rewards.task_codec import task_from_json
 from orchestrl.plugins.rewards.text_trajectory import records_from_text, result_from_text
 
@@ -48,31 +49,47 @@ TASK_COLUMN = "task"
 
 
 class _BatchCache:
-    """Trajectories (and analyses) of the last batch, shared by the functions of one reward."""
+    """The last batch's trajectories and every term's scores, shared by the functions of one
+    reward: the first function called on a batch scores all the terms (one analysis per
+    trajectory, :meth:`CombinedReward.breakdown`), the others read their column.
 
-    def __init__(self, task_column: str) -> None:
+    A batch is recognised by its ``completions`` and ``environments`` objects (TRL hands the
+    same ones to every reward function of a step, and new ones for every step); the last
+    batch is held until the next one arrives.
+    """
+
+    def __init__(self, task_column: str, reward: CombinedReward) -> None:
         self.task_column = task_column
-        self._key: tuple[int, int] | None = None
-        self._completions: Any = None
-        self.items: list[tuple[Trajectory, Task, list[Analysis | None]]] = []
+        self.reward = reward
+        self._matched = any(isinstance(term, MatchedTerm) for term, _ in reward.terms.values())
+        self._batch: tuple[Any, Any] | None = None
+        self.columns: dict[str, list[float]] = {}
 
-    def get(self, completions: Sequence[Any], kwargs: Mapping[str, Any]) -> list:
-        if self._completions is not completions or self._key != (id(completions), len(completions)):
+    def scores(self, completions: Sequence[Any], kwargs: Mapping[str, Any]) -> dict:
+        """Each term's scores of the batch, by term name (computed once per batch)."""
+        environments = kwargs.get("environments")
+        batch = self._batch
+        if batch is None or batch[0] is not completions or batch[1] is not environments:
             tasks = kwargs.get(self.task_column)
             if tasks is None:
                 raise ConfigError(
                     f"the dataset has no '{self.task_column}' column; add the task as JSON "
                     "text (orchestrl.plugins.rewards.task_codec.task_to_json)"
                 )
-            environments = kwargs.get("environments") or [None] * len(completions)
-            self.items = [
-                (to_trajectory(c, env, task_id=t.id), t, [None])
-                for c, t, env in zip(
-                    completions, (_task(x) for x in tasks), environments, strict=True
-                )
-            ]
-            self._completions, self._key = completions, (id(completions), len(completions))
-        return self.items
+            columns: dict[str, list[float]] = {name: [] for name in self.reward.terms}
+            breakdown = self.reward.breakdown
+            for completion, task, env in zip(
+                completions,
+                (_task(x) for x in tasks),
+                environments or [None] * len(completions),
+                strict=True,
+            ):
+                trajectory = to_trajectory(completion, env, task_id=task.id)
+                analysis = analyse(trajectory, task) if self._matched else None
+                for name, value in breakdown(trajectory, task, analysis).terms.items():
+                    columns[name].append(value)
+            self.columns, self._batch = columns, (completions, environments)
+        return self.columns
 
 
 class TermRewardFunction:
@@ -86,18 +103,7 @@ class TermRewardFunction:
     def __call__(
         self, prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any
     ) -> list[float]:
-        scores = []
-        term = self.term
-        matched = isinstance(term, MatchedTerm)
-        for trajectory, task, slot in self._cache.get(completions, kwargs):
-            if matched:
-                if slot[0] is None:
-                    slot[0] = analyse(trajectory, task)
-                value = float(term.score_analysis(slot[0]))  # type: ignore[attr-defined]
-            else:
-                value = float(term.score(trajectory, task))
-            scores.append(value if 0.0 <= value <= 1.0 else checked(self.__name__, value))
-        return scores
+        return list(self._cache.scores(completions, kwargs)[self.__name__])
 
     def __repr__(self) -> str:
         return f"<reward function {self.__name__}: {type(self.term).__name__}>"
@@ -110,7 +116,7 @@ def trl_reward_functions(
 ) -> tuple[list[TermRewardFunction], list[float]]:
     """One TRL reward function per term, and the matching ``reward_weights``."""
     combined = reward if isinstance(reward, CombinedReward) else CombinedReward(reward)
-    cache = _BatchCache(task_column)
+    cache = _BatchCache(task_column, combined)
     functions = [
         TermRewardFunction(name, term, cache) for name, (term, _) in combined.terms.items()
     ]

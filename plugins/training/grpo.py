@@ -6,8 +6,8 @@
 * Each reward term is its own reward function (TRL logs ``rewards/<term>/mean``) with its
   config weight in ``GRPOConfig.reward_weights``
   (:func:`~orchestrl.plugins.rewards.trl_adapter.trl_reward_functions`). Before scoring, each
-  completion's attempts are merged with its episode's records, so the terms see every attempt
-  with the environment's metadata.
+  completion's attempts are merged with its episode's records (once per batch, shared by all
+  the reward functions), so the terms see every attempt with the environment's metadata.
 * LoRA through ``peft_config``; ``trainer.init_from`` starts from an SFT adapter.
 * :class:`~orchestrl.plugins.training.callbacks.ZeroStdWarning` warns when most groups have zero
   reward variance (TRL's ``frac_reward_zero_std``).

@@ -68,19 +68,52 @@ def grpo_parts(cfg: DictConfig | Sequence[str] = ()) -> GrpoParts:
 
 
 def with_merged_calls(function: Callable[..., list[float]]) -> Callable[..., list[float]]:
-    """A TRL reward function that sees merged call records instead of raw environments."""
+    """A TRL reward function that sees merged call records instead of raw environments.
+
+    The merge (:func:`~orchestrl.plugins.training.trl_env.merged_calls`) is done once per
+    batch and shared by every function wrapped here (:data:`BATCH_MERGE`), however many reward
+    functions TRL calls on that batch.
+    """
 
     def reward(prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[float]:
         environments = kwargs.get("environments")
         if environments:
-            kwargs["environments"] = [
-                MergedCalls(merged_calls(c if isinstance(c, list) else [], e))
-                for c, e in zip(completions, environments, strict=True)
-            ]
+            kwargs["environments"] = BATCH_MERGE(completions, environments)
         return function(prompts=prompts, completions=completions, **kwargs)
 
     reward.__name__ = function.__name__
     return reward
+
+
+class BatchMerge:
+    """The merged calls of the last batch scored, computed once for all its reward functions.
+
+    A batch is recognised by its ``completions`` and ``environments`` list objects, as TRL
+    hands them to every reward function of one step (it builds new lists for every batch).
+    Both lists, and the episodes behind them, are treated as final once scored; the last batch
+    is held until the next one arrives.
+    """
+
+    def __init__(self) -> None:
+        self._batch: tuple[Sequence[Any], Sequence[Any]] | None = None
+        self._merged: list[MergedCalls] = []
+
+    def __call__(
+        self, completions: Sequence[Any], environments: Sequence[Any]
+    ) -> list[MergedCalls]:
+        """One :class:`MergedCalls` per completion, the same list for the same batch."""
+        batch = self._batch
+        if batch is None or batch[0] is not completions or batch[1] is not environments:
+            self._merged = [
+                MergedCalls(merged_calls(c if isinstance(c, list) else [], e))
+                for c, e in zip(completions, environments, strict=True)
+            ]
+            self._batch = (completions, environments)
+        return self._merged
+
+
+BATCH_MERGE = BatchMerge()
+"""The merge shared by every :func:`with_merged_calls` wrapper."""
 
 
 def grpo_dataset(tasks: Sequence[Task], limits: RolloutLimits) -> Any:

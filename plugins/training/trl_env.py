@@ -16,6 +16,7 @@ not offered) as ``unknown_tool``, and text that did not parse as unparsed attemp
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 from collections.abc import Callable, Mapping, Sequence
@@ -140,8 +141,7 @@ def merged_calls(completion: Sequence[Mapping[str, Any]], environment: Any) -> l
     Text-only messages yield their attempts unexecuted (TRL runs nothing for them).
     """
     executed = list(getattr(environment, "calls", None) or [])
-    offered = {name for name, _ in inspect.getmembers(type(environment), inspect.isfunction)
-               if not name.startswith("_") and name != "reset"}
+    offered = offered_tools(type(environment))
     records: list[CallRecord] = []
     cursor = 0
     turn = 0
@@ -164,6 +164,17 @@ def merged_calls(completion: Sequence[Mapping[str, Any]], environment: Any) -> l
             records.append(record)
         turn += 1
     return records
+
+
+@functools.lru_cache(maxsize=1_024)
+def offered_tools(cls: type) -> frozenset[str]:
+    """The tool names an environment class offers TRL: its public methods but ``reset``
+    (read once per class; the generated classes do not change after
+    :func:`environment_factories`)."""
+    return frozenset(
+        name for name, _ in inspect.getmembers(cls, inspect.isfunction)
+        if not name.startswith("_") and name != "reset"
+    )
 
 
 class MergedCalls:

@@ -131,3 +131,34 @@ def test_missing_task_column_is_a_config_error(graduated, eval_tasks) -> None:
     functions, _ = trl_reward_functions(graduated)
     with pytest.raises(ConfigError, match="'task' column"):
         functions[0](prompts=["p"], completions=["c"], trainer_state=None)
+
+
+def test_each_function_alone_scores_like_the_shared_batch(graduated, train_tasks) -> None:
+    tasks = train_tasks[:12]
+    completions = [trl_completion(gold_trajectory(t)) for t in tasks]
+    for completion in completions[::2]:  # values garbled in one call, one tool output failed
+        arguments = completion[0]["tool_calls"][0]["function"]["arguments"]
+        arguments.update(dict.fromkeys(arguments, "garbled"))
+        completion[-2]["content"] = "not json"
+    functions, _ = trl_reward_functions(graduated)
+    shared = [call_like_trl(f, completions, tasks) for f in functions]
+    alone = [  # only this function called, on its own adapter: it scores its term itself
+        call_like_trl(trl_reward_functions(graduated)[0][i], completions, tasks)
+        for i in range(len(functions))
+    ]
+    assert shared == alone
+    assert len({tuple(column) for column in shared}) > 2  # the terms disagree somewhere
+
+
+def test_a_term_out_of_range_is_named(train_tasks) -> None:
+    from orchestrl.api import RewardTerm
+    from orchestrl.errors import PluginError
+
+    class TooMuch(RewardTerm):
+        def score(self, trajectory: Trajectory, task: Task) -> float:
+            return 1.5
+
+    functions, _ = trl_reward_functions({"too_much": (TooMuch(), 1.0)})
+    completions = [trl_completion(gold_trajectory(train_tasks[0]))]
+    with pytest.raises(PluginError, match="reward term 'too_much' returned 1.5"):
+        call_like_trl(functions[0], completions, train_tasks[:1])

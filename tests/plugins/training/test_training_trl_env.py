@@ -152,3 +152,55 @@ def test_a_huge_number_gets_a_model_readable_error_and_a_reward(
         scores = with_merged_calls(function)(prompts=[None], completions=[completion],
                                              task=[task_to_json(task)], environments=[env])
         assert len(scores) == 1 and 0.0 <= scores[0] <= 1.0
+
+
+def batch_of_rollouts(train_tasks, make_env, classes):
+    """Gold completions of a few tasks and, for each, one with its first call's values garbled
+    and one without its last turn, with the environments TRL would hand over."""
+    completions, environments, columns = [], [], []
+    for task in [t for t in train_tasks if len(t.steps) >= 2][:5]:
+        gold = trl_completion(rollout(ScriptedPolicy(), make_env(), task, LIMITS))
+        garbled = json.loads(json.dumps(gold))
+        arguments = garbled[0]["tool_calls"][0]["function"]["arguments"]
+        for name in arguments:
+            arguments[name] = "garbled"
+        short = gold[: max(i for i, m in enumerate(gold) if m.get("tool_calls"))]
+        steps = [(s.function, s.arguments) for s in task.steps]
+        for completion, played in ((gold, steps), (garbled, steps), (short, steps[:-1])):
+            completions.append(completion)
+            environments.append(play(task, classes, played))
+            columns.append(task_to_json(task))
+    return completions, environments, columns
+
+
+def test_the_merge_is_done_once_per_batch_and_scores_like_each_function_alone(
+    train_tasks, make_env, graduated, monkeypatch
+):
+    from orchestrl.plugins.training import parts
+
+    classes = environment_factories(train_tasks, make_env, LIMITS)
+    completions, environments, columns = batch_of_rollouts(train_tasks, make_env, classes)
+    alone = []  # each function on its own: a fresh adapter, fresh lists, its own merge
+    for position in range(len(graduated.names)):
+        function = trl_reward_functions(graduated)[0][position]
+        alone.append(with_merged_calls(function)(
+            prompts=[None] * len(completions), completions=list(completions),
+            task=list(columns), environments=list(environments)))
+    merges = []
+
+    def counted(completion, environment):
+        merges.append(environment)
+        return merged_calls(completion, environment)
+
+    monkeypatch.setattr(parts, "merged_calls", counted)
+    functions, _ = trl_reward_functions(graduated)
+    shared = [with_merged_calls(f)(prompts=[None] * len(completions), completions=completions,
+                                   task=columns, environments=environments) for f in functions]
+    assert shared == alone  # bit-identical, term by term
+    assert len(merges) == len(completions)  # once per completion, not once per function
+    assert len({min(s) for s in shared}) > 1 and min(shared[0]) < 1.0  # the batch discriminates
+    second = {"completions": completions[1:2], "task": columns[1:2],
+              "environments": environments[1:2]}
+    again = [with_merged_calls(f)(prompts=[None], **second) for f in functions]
+    assert again == [[s[1]] for s in shared]  # a new batch is merged anew, not the last one
+    assert len(merges) == len(completions) + 1
