@@ -140,3 +140,19 @@ def test_projected_index_gives_the_same_tasks(booking_dir, seed_cache) -> None:
     assert [t.id for t in projected] == [t.id for t in full]
     assert [[s.response for s in t.steps] for t in projected] == \
         [[s.response for s in t.steps] for t in full]
+
+
+def test_max_per_template_caps_each_template_and_fills_from_the_others(
+    booking_dir, seed_cache
+) -> None:
+    from collections import Counter
+
+    uncapped = list(_sampler(booking_dir, seed_cache).sample(200, seed=1))
+    per_uncapped = Counter(t.metadata["template"] for t in uncapped)
+    assert max(per_uncapped.values()) > 5  # some template gives more than the cap below
+    capped = list(_sampler(booking_dir, seed_cache, max_per_template=5).sample(200, seed=1))
+    per_capped = Counter(t.metadata["template"] for t in capped)
+    assert max(per_capped.values()) == 5
+    assert len(per_capped) >= len(per_uncapped)  # the room goes to the other templates
+    with pytest.raises(ConfigError, match="max_per_template must be at least 1, got 0"):
+        _sampler(booking_dir, seed_cache, max_per_template=0)
