@@ -1,16 +1,27 @@
-"""Seconds per GRPO step on CPU, and the share spent in the environment and the reward.
+"""Seconds per GRPO step on CPU, where they go, and the share spent in the environment and reward.
 
-Runs ``orchestrl train trainer=grpo`` in-process for a few steps and times, inside the run,
-every tool call TRL makes into the environment (validation, cache lookup, response rendering)
-and every reward-function call (merging call records, parsing, matching, all terms). The
-target is env + reward under 5% of the step.
+Runs ``orchestrl train trainer=grpo`` in-process for a few steps in a world (default ``bfcl``,
+the default world; ``--world booking``) with the budget of that world's ``orchestrl run`` GRPO
+stage (``run.grpo``; ``--prompts`` etc. override it) and times, inside the run:
+
+* the step's parts in TRL's ``GRPOTrainer``: ``generation`` (``_generate``: every turn of the
+  multi-turn rollouts, tool calls included), ``logps_no_grad`` (log-probs computed without
+  gradient while scoring: the reference model's when ``beta`` != 0, the old policy's when TRL
+  needs them), ``reward`` (``_calculate_rewards``), ``loss_forward`` (``compute_loss``: the
+  policy forward with gradient), ``backward`` (``Accelerator.backward``) and ``other`` (the
+  rest of the step: optimizer, padding, logging);
+* every tool call TRL makes into the environment (validation, cache lookup, response rendering)
+  and every reward-function call (merging call records, parsing, matching, all terms). The
+  target is env + reward under 5% of the step.
 
 A model that emits few calls makes the environment look cheap, so the script also measures the
 baseline cost of env + reward on *gold* rollouts of the same batch size (every call made and
 answered, full trajectories scored by every term) and prints it as a share of the measured step.
 
-    python benchmarks/grpo_step_time.py                 # SmolLM2-135M, 3 steps
+    python benchmarks/grpo_step_time.py                 # SmolLM2-135M, BFCL, 3 steps
     python benchmarks/grpo_step_time.py --model tiny    # random tiny model, seconds
+    python benchmarks/grpo_step_time.py --world booking --prompts 2 --generations 4
+    python benchmarks/grpo_step_time.py --compare       # TRL's CPU head, then orchestrl's
 """
 
 from __future__ import annotations
@@ -27,15 +38,40 @@ from orchestrl.config import compose
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2")
+    parser.add_argument("--world", default="bfcl")
     parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--prompts", type=int, default=2)
-    parser.add_argument("--generations", type=int, default=4)
-    parser.add_argument("--completion", type=int, default=96)
-    parser.add_argument("--iterations", type=int, default=2)
+    parser.add_argument("--prompts", type=int, default=None, help="default: the world's run.grpo")
+    parser.add_argument("--generations", type=int, default=None)
+    parser.add_argument("--completion", type=int, default=None)
+    parser.add_argument("--iterations", type=int, default=None)
     parser.add_argument("--data-dir", default="../shared/data/booking")
+    parser.add_argument("--compare", action="store_true",
+                        help="first time TRL's own CPU head (every position scored), then "
+                             "orchestrl's (labelled positions only), and print the ratio")
+    parser.add_argument("override", nargs="*", help="extra config overrides (key=value)")
     opts = parser.parse_args()
+    runs = {}
+    if opts.compare:
+        runs["trl_full_head"] = measure(opts, full_head=True)
+    runs["orchestrl"] = measure(opts, full_head=False)
+    if opts.compare:
+        key = "seconds_per_step_in_training_step"  # without loading and building the trainer
+        runs["speedup"] = round(runs["trl_full_head"][key] / runs["orchestrl"][key], 2)
+    print(json.dumps(runs if opts.compare else runs["orchestrl"], indent=2))
 
-    from orchestrl.plugins.training import grpo, parts, trl_env
+
+def measure(opts: argparse.Namespace, *, full_head: bool) -> dict[str, object]:
+    """Train for ``opts.steps`` steps and time them; ``full_head`` keeps TRL's CPU default of
+    scoring every position (the baseline of ``--compare``)."""
+    from trl.kernels import chunked_logprob
+    from trl.trainer import utils
+
+    from orchestrl.plugins.training import grpo, memory, parts, trl_env
+
+    compact = memory.score_labelled_positions_only
+    utils._use_triton = chunked_logprob._use_triton  # TRL's own, then as prepared for the run
+    if full_head:
+        memory.score_labelled_positions_only = lambda: None
 
     timers: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
@@ -76,18 +112,26 @@ def main() -> None:
     trl_env.EpisodeEnvironment._call = timed_call
     trl_env.EpisodeEnvironment.reset = timed_reset
     parts.with_merged_calls = timed_wrap
+    restore_parts = time_step_parts(timers)
 
-    batch = opts.prompts * opts.generations
+    base = compose([f"world={opts.world}"])
+    budget = base.run.grpo
+    prompts = opts.prompts or int(budget.args.per_device_train_batch_size) // int(
+        budget.args.num_generations)
+    generations = opts.generations or int(budget.args.num_generations)
+    completion = opts.completion or int(budget.args.max_completion_length)
+    iterations = opts.iterations or int(budget.max_tool_calling_iterations)
+    batch = prompts * generations
     with tempfile.TemporaryDirectory() as out:
         cfg = compose([
-            "world=booking", "trainer=grpo", f"policy.model={opts.model}", "cache=memory",
+            f"world={opts.world}", "trainer=grpo", f"policy.model={opts.model}", "cache=memory",
             f"data_dir={opts.data_dir}", f"trainer.output_dir={out}", "trainer.resume=never",
             f"trainer.args.max_steps={opts.steps}",
             f"trainer.args.per_device_train_batch_size={batch}",
-            f"trainer.args.num_generations={opts.generations}",
-            f"trainer.args.max_completion_length={opts.completion}",
-            f"trainer.max_tool_calling_iterations={opts.iterations}",
-            "trainer.args.save_steps=1000",
+            f"trainer.args.num_generations={generations}",
+            f"trainer.args.max_completion_length={completion}",
+            f"trainer.max_tool_calling_iterations={iterations}",
+            "trainer.args.save_steps=1000", *opts.override,
         ])
         start = time.perf_counter()
         summary = grpo.train_grpo(cfg)
@@ -97,12 +141,24 @@ def main() -> None:
     trl_env.EpisodeEnvironment._call = original_call  # the baseline is timed as a whole
     trl_env.EpisodeEnvironment.reset = original_reset
     parts.with_merged_calls = original_wrap
+    restore_parts()
+    memory.score_labelled_positions_only = compact
     baseline = gold_baseline(cfg, batch)
-    step = total / max(1, summary["steps"])
+    steps = max(1, summary["steps"])
+    step = total / steps
     measured = in_run.get("env", 0.0) + in_run.get("reward", 0.0)
-    print(json.dumps({
-        "model": opts.model, "steps": summary["steps"], "batch_rollouts": batch,
+    parts_per_step = {name: round(in_run.get(name, 0.0) / steps, 3) for name in PARTS}
+    timed = in_run.get("step", 0.0) / steps
+    parts_per_step["other"] = round(timed - sum(in_run.get(n, 0.0) for n in PARTS) / steps, 3)
+    return {
+        "model": opts.model, "world": opts.world, "full_head": full_head, "steps": summary["steps"],
+        "batch_rollouts": batch, "completion_tokens": completion, "tool_iterations": iterations,
         "seconds_per_step": round(step, 2),
+        "seconds_per_step_in_training_step": round(timed, 2),
+        "step_parts_seconds": parts_per_step,
+        "step_parts_share": {k: round(v / timed, 3) if timed else 0.0
+                             for k, v in parts_per_step.items()},
+        "completion_tokens_generated_per_step": round(in_run.get("tokens", 0.0) / steps, 1),
         "env_seconds": round(in_run.get("env", 0.0), 4),
         "reward_seconds": round(in_run.get("reward", 0.0), 4),
         "tool_calls": calls_in_run,
@@ -110,7 +166,58 @@ def main() -> None:
         "gold_env_plus_reward_seconds_per_step": round(baseline, 4),
         "gold_share_of_measured_step": round(baseline / step, 5),
         "target_share": 0.05,
-    }, indent=2))
+    }
+
+
+PARTS = ("generation", "logps_no_grad", "reward_total", "loss_forward", "backward")
+"""The timed parts of a step (see the module doc); ``reward_total`` is TRL's reward call."""
+
+
+def time_step_parts(timers: dict[str, float]):  # type: ignore[no-untyped-def]
+    """Wrap GRPOTrainer's and Accelerator's methods to add their seconds to ``timers``; return
+    a function that puts the originals back."""
+    from accelerate import Accelerator
+    from trl import GRPOTrainer
+
+    originals: list[tuple[type, str, object]] = []
+    inside_scoring = [False]
+
+    def wrap(owner: type, method: str, name, flag=False):  # type: ignore[no-untyped-def]
+        original = getattr(owner, method)
+        originals.append((owner, method, original))
+
+        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            label = name() if callable(name) else name
+            if flag:
+                inside_scoring[0] = True
+            start = time.perf_counter()
+            try:
+                result = original(*args, **kwargs)
+            finally:
+                if flag:
+                    inside_scoring[0] = False
+                if label is not None:
+                    timers[label] += time.perf_counter() - start
+            if method == "_generate":
+                timers["tokens"] += sum(len(ids) for ids in result[1])
+            return result
+
+        setattr(owner, method, timed)
+
+    wrap(GRPOTrainer, "training_step", "step")
+    wrap(GRPOTrainer, "_generate_and_score_completions", None, flag=True)
+    wrap(GRPOTrainer, "_generate", "generation")
+    wrap(GRPOTrainer, "_calculate_rewards", "reward_total")
+    wrap(GRPOTrainer, "_get_per_token_logps_and_entropies",
+         lambda: "logps_no_grad" if inside_scoring[0] else None)
+    wrap(GRPOTrainer, "compute_loss", "loss_forward")
+    wrap(Accelerator, "backward", "backward")
+
+    def restore() -> None:
+        for owner, method, original in originals:
+            setattr(owner, method, original)
+
+    return restore
 
 
 def gold_baseline(cfg, batch: int) -> float:  # type: ignore[no-untyped-def]

@@ -21,6 +21,12 @@ number of gold calls the model made in their turn with exactly the gold argument
 metrics: ``accuracy``, ``partial``, ``call_accuracy`` (matched / gold calls) and ``reward``
 overall (entry- or call-weighted) and per category as ``<category>/<metric>``. Files under
 ``output_dir``: ``bfcl_results.jsonl`` (one line per entry) and ``bfcl_summary.json``.
+
+Entries run in threads (``workers`` in flight) when the policy is ``parallel_safe`` (e.g.
+``policy=llamacpp`` or ``policy=openai``, whose servers batch concurrent requests); otherwise
+one after another. Each entry has its own environment and backends, the backends' calls hold
+the executor's process-wide lock (:mod:`~orchestrl.plugins.bfcl.executor`), and the rows are
+written and returned in the entries' order, so the results are those of the sequential run.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +73,7 @@ class BfclBenchmark(Benchmark):
         system_prompt: str = SYSTEM_PROMPT,
         reward_preset: str = "graduated",
         progress: bool = True,
+        workers: int = 4,
         reward: Any = None,
         cache: Any = None,
     ) -> None:
@@ -82,7 +90,8 @@ class BfclBenchmark(Benchmark):
         training so the evaluated model sees the prompts it was trained on.
         ``system_prompt``: the system turn ("" for none). ``reward_preset``: the reward preset
         (conf/reward) scoring each trajectory when the run loop passes no ``reward``; "" for
-        none. ``reward`` and ``cache`` are runtime dependencies, never config.
+        none. ``workers``: entries in flight at once when the policy is ``parallel_safe``
+        (else 1). ``reward`` and ``cache`` are runtime dependencies, never config.
         """
         from orchestrl.plugins.bfcl.entries import CATEGORIES
         from orchestrl.plugins.bfcl.split import SPLITS
@@ -97,6 +106,9 @@ class BfclBenchmark(Benchmark):
             raise ConfigError(f"bfcl split '{split}' is not one of {', '.join(SPLITS)}")
         if subset < 0 or max_steps_per_turn < 1 or max_calls_per_step < 1 or token_budget < 1:
             raise ConfigError("bfcl subset must be >= 0 and the step, call and token limits >= 1")
+        if workers < 1:
+            raise ConfigError(f"bfcl workers must be >= 1, got {workers}")
+        self.workers = workers
         self.split = split
         self.subset = subset
         self.ids = set(ids or [])
@@ -146,13 +158,26 @@ class BfclBenchmark(Benchmark):
             raise ConfigError("the bfcl benchmark selected no entries")
         if self.reward is None and self.reward_preset:
             self.reward = _preset_reward(self.reward_preset)
-        env = BfclEnvironment(self.cache, miss_policy="live")
+
+        def one(task: Task) -> dict[str, Any]:
+            return self.run_entry(policy, BfclEnvironment(self.cache, miss_policy="live"), task)
+
+        workers = min(self.workers, len(tasks)) if policy.parallel_safe else 1
+        pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
         rows = []
-        with (output_dir / "bfcl_results.jsonl").open("w", encoding="utf-8") as out:
-            for task in tqdm(tasks, desc="bfcl", disable=not self.progress):
-                row = self.run_entry(policy, env, task)
-                rows.append(row)
-                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        try:
+            # in the entries' order (pool.map yields in submission order), each row written
+            # as soon as it and every row before it are done
+            results = pool.map(one, tasks) if pool is not None else map(one, tasks)
+            with (output_dir / "bfcl_results.jsonl").open("w", encoding="utf-8") as out:
+                for row in tqdm(results, total=len(tasks), desc="bfcl",
+                                disable=not self.progress):
+                    rows.append(row)
+                    out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+                    out.flush()
+        finally:
+            if pool is not None:  # on failure or Ctrl-C: no new entries, wait for those running
+                pool.shutdown(wait=True, cancel_futures=True)
         summary = summarize(rows)
         (output_dir / "bfcl_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return summary

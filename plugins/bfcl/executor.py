@@ -16,7 +16,9 @@ name that is not a public backend method answers ``"Error during execution: name
 defined"``, the message ``eval`` gives for an unknown name. Two guards stop calls that would
 exhaust the machine (BFCL would hang on them): integer powers of more than a million bits and
 a ``precision`` above 10,000 digits. mpmath's and :mod:`decimal`'s global precision, which
-MathAPI sets, is restored after every call so that one episode cannot leak into the next.
+MathAPI sets, is restored after every call so that one episode cannot leak into the next; and
+since mpmath's precision is process-wide, calls run one at a time (:data:`BACKEND_LOCK`), so
+episodes played in threads (the ``bfcl`` benchmark's ``workers``) never see each other's.
 
 Two BFCL defects are neutralised the same way. Arguments are deep-copied before the call, so a
 backend that stores an argument in its state (``post_tweet`` keeps the ``mentions`` list) never
@@ -33,6 +35,7 @@ import copy
 import decimal
 import inspect
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,6 +45,9 @@ from orchestrl.plugins.bfcl.package import STATELESS_CLASSES, backend_class
 ERROR_PREFIX = "Error during execution: "
 FORBIDDEN = frozenset({"kill", "exit", "quit", "remove", "unlink", "popen", "Popen", "run"})
 """Names BFCL's executor refuses to call."""
+
+BACKEND_LOCK = threading.RLock()
+"""Held by every backend call: mpmath's precision (set by MathAPI) is global to the process."""
 
 MAX_POWER_BITS = 1_000_000
 MAX_PRECISION = 10_000
@@ -110,16 +116,17 @@ class BfclBackends:
         arguments = {**_fresh_defaults(type(self.instances[owner]), name),
                      **copy.deepcopy(call.arguments)}
         mpmath = _mpmath()
-        saved_dps = mpmath.mp.dps if mpmath is not None else None
-        try:
-            with decimal.localcontext():
-                result = method(**arguments)
-                return format_result(result)
-        except Exception as exc:
-            return f"{ERROR_PREFIX}{exc}"
-        finally:
-            if mpmath is not None:
-                mpmath.mp.dps = saved_dps
+        with BACKEND_LOCK:
+            saved_dps = mpmath.mp.dps if mpmath is not None else None
+            try:
+                with decimal.localcontext():
+                    result = method(**arguments)
+                    return format_result(result)
+            except Exception as exc:
+                return f"{ERROR_PREFIX}{exc}"
+            finally:
+                if mpmath is not None:
+                    mpmath.mp.dps = saved_dps
 
     def state(self) -> dict[str, dict[str, Any]]:
         """Public attributes of every instance (what BFCL's state checker compares)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 
@@ -121,9 +123,10 @@ def test_a_policy_that_never_stops_is_force_terminated(tmp_path):
 
 
 def test_benchmark_is_selected_and_built_from_config(compose_config, plugin_host):
-    cfg = compose_config("benchmark=bfcl", "benchmark.subset=2", "benchmark.split=eval")
+    cfg = compose_config("benchmark=bfcl", "benchmark.subset=2", "benchmark.split=eval",
+                         "benchmark.workers=2")
     benchmark = build(cfg.benchmark)
-    assert isinstance(benchmark, BfclBenchmark)
+    assert isinstance(benchmark, BfclBenchmark) and benchmark.workers == 2
     tasks = benchmark.tasks()
     assert len(tasks) == 2
 
@@ -137,6 +140,8 @@ def test_bad_config_values_are_one_line_errors():
         BfclBenchmark(split="test")
     with pytest.raises(ConfigError, match="tool_description_chars"):
         BfclBenchmark(tool_description_chars=-1)
+    with pytest.raises(ConfigError, match="workers must be >= 1, got 0"):
+        BfclBenchmark(workers=0)
 
 
 def test_matched_calls_need_the_same_turn_exact_arguments_and_count_each_gold_call_once():
@@ -152,3 +157,129 @@ def test_matched_calls_need_the_same_turn_exact_arguments_and_count_each_gold_ca
     assert matched_calls(task, [[[cd, cd]], []]) == 1            # a repeat matches once
     assert matched_calls(task, [[], [[cd], [ls]]]) == 0          # right calls, wrong turn
     assert matched_calls(task, [[[ToolCall("cd", {"folder": "Docs"})]]]) == 0
+
+
+class ParallelGold(BfclGoldPolicy):
+    """The gold policy made parallel-safe (its per-episode turns live in the thread), pausing in
+    each step so that entries really overlap; records which threads acted and how many steps
+    were in flight at once."""
+
+    parallel_safe = True
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._count = threading.Lock()
+        self.threads: set[str] = set()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        super().__init__()
+
+    @property
+    def _turns(self) -> list[list[str]]:  # type: ignore[override]
+        return self._local.turns
+
+    @_turns.setter
+    def _turns(self, value: list[list[str]]) -> None:
+        self._local.turns = value
+
+    def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
+        with self._count:
+            self.threads.add(threading.current_thread().name)
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        time.sleep(0.002)
+        try:
+            return super().act(messages, tools)
+        finally:
+            with self._count:
+                self.in_flight -= 1
+
+
+def _rows(path) -> list[dict[str, JSON]]:
+    return [json.loads(line) for line in (path / "bfcl_results.jsonl").read_text().splitlines()]
+
+
+def test_workers_give_the_sequential_results_in_the_same_order(tmp_path):
+    options = {"categories": ["multi_turn_base", "multi_turn_miss_func"], "subset": 12,
+               "progress": False}
+    seq, par = ParallelGold(), ParallelGold()
+    first = BfclBenchmark(workers=1, **options).evaluate(seq, output_dir=tmp_path / "seq")
+    second = BfclBenchmark(workers=4, **options).evaluate(par, output_dir=tmp_path / "par")
+    assert len(seq.threads) == 1 and seq.most_in_flight == 1
+    assert len(par.threads) == 4 and par.most_in_flight > 1  # entries really overlapped
+    assert second == first and first["accuracy"] == 1.0 and first["entries"] == 24
+    rows = _rows(tmp_path / "par")
+    assert rows == _rows(tmp_path / "seq")
+    assert [r["id"] for r in rows] == [t.id for t in BfclBenchmark(**options).tasks()]
+
+
+def test_each_entry_in_flight_has_its_own_environment_and_backends(tmp_path, monkeypatch):
+    from orchestrl.plugins.bfcl.environment import BfclEnvironment
+
+    episodes: list[tuple[BfclEnvironment, str]] = []
+    reset = BfclEnvironment.reset
+
+    def spy(self, task=None):  # type: ignore[no-untyped-def]
+        if task is not None:
+            episodes.append((self, task.id))
+        reset(self, task)
+
+    monkeypatch.setattr(BfclEnvironment, "reset", spy)
+    benchmark = BfclBenchmark(subset=16, workers=4, progress=False)
+    assert benchmark.evaluate(ParallelGold(), output_dir=tmp_path)["accuracy"] == 1.0
+    assert len(episodes) == 16
+    assert len({id(env) for env, _ in episodes}) == 16
+    backends = [env._backends for env, _ in episodes if env._backends is not None]
+    assert len({id(b) for b in backends}) == len(backends) > 0
+
+
+def test_a_policy_that_is_not_parallel_safe_runs_in_the_calling_thread(tmp_path):
+    threads: set[str] = set()
+
+    class Gold(BfclGoldPolicy):
+        def act(self, messages, tools):  # type: ignore[no-untyped-def]
+            threads.add(threading.current_thread().name)
+            return super().act(messages, tools)
+
+    metrics = BfclBenchmark(subset=4, workers=4, progress=False).evaluate(
+        Gold(), output_dir=tmp_path)
+    assert metrics["accuracy"] == 1.0
+    assert threads == {threading.current_thread().name}
+
+
+def test_backend_calls_in_threads_do_not_see_each_others_mpmath_precision(monkeypatch):
+    import mpmath
+
+    from orchestrl.api import ToolCall
+    from orchestrl.plugins.bfcl.executor import BfclBackends
+    from orchestrl.plugins.bfcl.package import backend_class
+
+    math_api = backend_class("MathAPI")
+    entered, release = threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    def slow_precise(self, number: float) -> str:  # holds mp.dps = 50 for a while
+        mpmath.mp.dps = 50
+        entered.set()
+        release.wait(2.0)
+        return "done"
+
+    def plain(self, number: float) -> str:
+        seen.append(mpmath.mp.dps)
+        return "done"
+
+    monkeypatch.setattr(math_api, "slow_precise", slow_precise, raising=False)
+    monkeypatch.setattr(math_api, "plain", plain, raising=False)
+    default = mpmath.mp.dps
+    first = BfclBackends({}, ["MathAPI"])
+    second = BfclBackends({}, ["MathAPI"])
+    a = threading.Thread(target=first.execute, args=(ToolCall("slow_precise", {"number": 1}),))
+    b = threading.Thread(target=second.execute, args=(ToolCall("plain", {"number": 1}),))
+    a.start()
+    assert entered.wait(2.0)
+    b.start()
+    time.sleep(0.2)  # without the lock, b runs now, inside a's precision
+    release.set()
+    a.join()
+    b.join()
+    assert seen == [default] and mpmath.mp.dps == default

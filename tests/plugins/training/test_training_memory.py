@@ -115,3 +115,55 @@ def test_a_finished_sft_run_leaves_no_model_behind(compose_config, tmp_path, mon
 def test_the_heap_returns_large_blocks_on_glibc():
     assert memory.return_large_blocks() is True
     memory.release_freed_memory()  # also callable with nothing to free
+
+
+@pytest.fixture
+def trl_scoring():
+    from trl.kernels import chunked_logprob
+    from trl.trainer import utils
+
+    saved = utils._use_triton
+    utils._use_triton = chunked_logprob._use_triton  # TRL's own, whatever ran before
+    yield utils
+    utils._use_triton = saved
+
+
+def test_only_labelled_positions_are_scored_with_the_same_log_probs_and_gradients(
+        trl_scoring, monkeypatch):
+    ids = torch.randint(0, 49152, (2, 64), generator=torch.Generator().manual_seed(1))
+    labels = ids.clone()
+    labels[:, :48] = -100  # a 48-token prompt, a 16-token completion
+    labels[1, 60:] = -100  # the second completion is shorter (padding)
+    rows: list[int] = []
+    apply = trl_scoring._ChunkedLogProbFunction.apply
+
+    def counting(hidden, *args):  # type: ignore[no-untyped-def]
+        rows.append(hidden.shape[0])
+        return apply(hidden, *args)
+
+    monkeypatch.setattr(trl_scoring._ChunkedLogProbFunction, "apply", counting)
+
+    def scored(model):  # type: ignore[no-untyped-def]
+        out = model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels,
+                    fused_lm_head=True)
+        (out.log_probs.sum() + out.entropy.sum()).backward()
+        grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+        return out.log_probs.detach(), out.entropy.detach(), grads
+
+    torch.manual_seed(0)
+    reference = tiny_lora_model(checkpointing=False)
+    state = {k: v.clone() for k, v in reference.state_dict().items()}
+    before = scored(reference)
+    memory.score_labelled_positions_only()
+    memory.score_labelled_positions_only()  # idempotent
+    model = tiny_lora_model(checkpointing=False)
+    model.load_state_dict(state)
+    after = scored(model)
+
+    assert rows == [2 * 63, 16 + 12]  # every position before, the labelled ones after
+    torch.testing.assert_close(after[0], before[0], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(after[1], before[1], rtol=1e-5, atol=1e-6)
+    assert (after[0][:, :47] == 0).all() and (after[0][1, 59:] == 0).all()
+    assert before[2].keys() == after[2].keys() and before[2]
+    for name, grad in before[2].items():
+        torch.testing.assert_close(after[2][name], grad, rtol=1e-4, atol=1e-7)
