@@ -157,7 +157,9 @@ class BfclBenchmark(Benchmark):
         if not tasks:
             raise ConfigError("the bfcl benchmark selected no entries")
         if self.reward is None and self.reward_preset:
-            self.reward = _preset_reward(self.reward_preset)
+            from orchestrl.plugins.rewards.presets import preset_reward
+
+            self.reward = preset_reward(self.reward_preset)
 
         def one(task: Task) -> dict[str, Any]:
             return self.run_entry(policy, BfclEnvironment(self.cache, miss_policy="live"), task)
@@ -181,6 +183,23 @@ class BfclBenchmark(Benchmark):
         summary = summarize(rows)
         (output_dir / "bfcl_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return summary
+
+    def item_counts(self, output_dir: Path) -> dict[str, dict[str, tuple[float, float]]]:
+        """Per entry of ``bfcl_results.jsonl``: accuracy, partial, call accuracy (matched of
+        gold calls) and reward, the counts :func:`summarize` averages."""
+        from orchestrl.jsonl import read_jsonl
+
+        path = Path(output_dir) / "bfcl_results.jsonl"
+        counts: dict[str, dict[str, tuple[float, float]]] = {}
+        for _, row in read_jsonl(path) if path.is_file() else ():
+            counts[str(row["id"])] = {
+                "accuracy": (float(row["valid"]), 1.0),
+                "partial": (float(row["partial"]), 1.0),
+                "call_accuracy": (float(row.get("calls_matched", 0)),
+                                  float(row.get("calls_gold", 0))),
+                **({"reward": (float(row["reward"]), 1.0)} if "reward" in row else {}),
+            }
+        return counts
 
     def run_entry(self, policy: Policy, env: Any, task: Task) -> dict[str, Any]:
         """One entry: the episode, BFCL's verdict, the partial score and the reward."""
@@ -317,14 +336,6 @@ def matched_calls(task: Task, model_turns: list[list[list[ToolCall]]]) -> int:
                 made[text] -= 1
                 matched += 1
     return matched
-
-
-def _preset_reward(preset: str) -> Any:
-    """The CombinedReward of a shipped reward preset (``conf/reward/<preset>.yaml``)."""
-    from orchestrl.config import compose
-    from orchestrl.plugins.rewards.combined import CombinedReward
-
-    return CombinedReward.from_config(compose([f"reward={preset}"]).reward)
 
 
 def _call_text(call: ToolCall) -> str:

@@ -82,6 +82,14 @@ def test_a_missing_last_turn_fails_with_bfcl_reason_and_partial_credit(tmp_path)
             assert row["error_type"] == "multi_turn:empty_turn_model_response"
             scored = sum(1 for turn in gold if turn)
             assert row["partial"] == pytest.approx((scored - 1) / scored)
+    # the per-entry counts add up to the summary's metrics (what intervals resample)
+    counts = benchmark.item_counts(tmp_path)
+    metrics = json.loads((tmp_path / "bfcl_summary.json").read_text())
+    assert len(counts) == 20
+    for name in ("accuracy", "partial", "call_accuracy", "reward"):
+        num = sum(c[name][0] for c in counts.values())
+        den = sum(c[name][1] for c in counts.values())
+        assert num / den == pytest.approx(metrics[name])
 
 
 def test_miss_func_offers_held_out_tools_only_from_their_turn(tmp_path):
