@@ -19,22 +19,24 @@ from orchestrl.errors import ConfigError
 def build(node: DictConfig, **runtime: Any) -> Any:
     """Instantiate one component node, passing runtime dependencies it declares as kwargs.
 
-    A runtime dependency is passed only when the component's constructor accepts it (by name
-    or through ``**kwargs``), so components need not declare what they do not use.
+    A runtime dependency is passed only when the component's constructor accepts it: by name
+    (its own, or a base class's it forwards ``**kwargs`` to) or through ``**_``, so components
+    need not declare what they do not use.
     """
     if "_target_" not in node:
         raise ConfigError(f"config node {OmegaConf.to_container(node)!r} names no component")
-    import inspect
-
     from hydra.utils import get_class
+
+    from orchestrl.signature import keyword_parameters, swallows_extras
 
     try:
         cls = get_class(node._target_)
     except Exception as exc:
         raise ConfigError(f"cannot import component '{node._target_}': {exc}") from None
-    params = inspect.signature(cls).parameters.values()
-    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
-    accepted = {p.name for p in params}
+    # what the constructor accepts, following **kwargs to its base classes (as config
+    # derivation does): a sampler forwarding **kwargs must not be handed extras its base rejects
+    accepted = {p.name for p, _ in keyword_parameters(cls)}
+    takes_all = swallows_extras(cls)
     kwargs = {k: v for k, v in runtime.items() if takes_all or k in accepted}
     try:
         return instantiate(node, **kwargs, _convert_="all")

@@ -96,6 +96,23 @@ def keyword_parameters(cls: type) -> list[tuple[inspect.Parameter, Any]]:
     return [chosen[name] for name in order]
 
 
+def swallows_extras(cls: type) -> bool:
+    """Whether ``cls(...)`` accepts keywords it does not name: some constructor on the chain that
+    ``**kwargs`` forwards to (see the module docstring) takes ``**_``, or the chain ends in a
+    ``**kwargs`` with no base constructor left to receive it."""
+    bases = [k for k in cls.__mro__ if "__init__" in vars(k) and k is not object][1:]
+    signature = inspect.signature(cls)
+    while True:
+        params = list(signature.parameters.values())
+        if any(p.kind is p.VAR_KEYWORD and not _forwards(p) for p in params):
+            return True
+        if not any(_forwards(p) for p in params):
+            return False
+        if not bases:
+            return True
+        signature = _signature(bases.pop(0))
+
+
 def _forwards(param: inspect.Parameter) -> bool:
     """Whether ``param`` is a ``**kwargs`` handed on to the base class (``**_`` swallows)."""
     return param.kind is param.VAR_KEYWORD and not param.name.startswith("_")

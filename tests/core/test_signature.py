@@ -150,3 +150,33 @@ def test_synthesis_samplers_write_only_their_own_options(plugin_host) -> None:
         assert not own & shared, f"{name} repeats SynthesisSampler's {sorted(own & shared)}"
         fields = {f.name for f in dataclasses.fields(samplers.get(name).config)}
         assert shared - {"cache", "env"} <= fields and own <= fields
+
+
+def test_build_hands_a_forwarding_constructor_only_what_its_base_accepts() -> None:
+    from omegaconf import OmegaConf
+
+    from orchestrl.build import build
+    from orchestrl.signature import swallows_extras
+
+    node = OmegaConf.create({"_target_": f"{__name__}.Forwarding", "extra": 3})
+    built = build(node, cache="the cache", output_dir="not accepted")
+    assert (built.cache, built.extra) == ("the cache", 3)
+    assert not swallows_extras(Forwarding) and swallows_extras(Swallowing)
+    assert build(OmegaConf.create({"_target_": f"{__name__}.Swallowing"}),
+                 output_dir="ignored").seen == {"output_dir": "ignored"}
+
+
+class ForwardingBase:
+    def __init__(self, *, cache: object = None, level: int = 1) -> None:
+        self.cache, self.level = cache, level
+
+
+class Forwarding(ForwardingBase):
+    def __init__(self, *, extra: int = 0, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.extra = extra
+
+
+class Swallowing:
+    def __init__(self, **_: object) -> None:
+        self.seen = dict(_)
