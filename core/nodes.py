@@ -116,6 +116,8 @@ class StudyEvalNode:
 
     heldout_limit: int = MISSING
     eval80_limit: int = MISSING
+    first: str = "heldout"  # the set evaluated first: a second job started with the other
+    # one evaluates in parallel, sharing every stage through the artifact store's locks
 
 
 @dataclass

@@ -74,6 +74,9 @@ def _study(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
     study, seed, policy = plain["study"], plain["seed"], plain["policy"]
     arm_rewards = {arm: OmegaConf.to_container(preset_node(arm), resolve=True)
                    for arm in study["arms"]}  # an unknown preset fails here, before any stage
+    if study["eval"]["first"] not in EVAL_SETS:
+        raise ConfigError(f"study.eval.first must be one of {', '.join(EVAL_SETS)}, "
+                          f"got '{study['eval']['first']}'")
     stage = StageRunner(ArtifactStore(Path(str(cfg.run.artifacts))), log_file)
     world = build_world(cfg)
     data = world.data_version(cfg)
@@ -119,6 +122,7 @@ def _study(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
     sets = {"heldout": (str(heldout.directory / "tasks.jsonl"), study["eval"]["heldout_limit"],
                         [heldout.key]),
             "eval_80": ("eval_80.jsonl", study["eval"]["eval80_limit"], [])}
+    sets = dict(sorted(sets.items(), key=lambda item: item[0] != study["eval"]["first"]))
     evaluations: dict[str, dict[str, StageResult]] = {name: {} for name in sets}
     eval_base = {"benchmark": plain.get("benchmark"), "policy": policy,
                  "limits": (plain.get("world") or {}).get("eval"),

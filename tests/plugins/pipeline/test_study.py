@@ -87,3 +87,10 @@ def test_an_unknown_arm_is_one_line_before_any_stage(plugin_host, run_cli, study
     assert result.exit_code == 2
     assert "grad" in result.stderr and "Traceback" not in result.stderr
     assert not list((study_env / "home").rglob("split.json"))
+
+
+def test_an_unknown_first_set_is_one_line_before_any_stage(plugin_host, run_cli, study_env):
+    result = run_cli("run", *TINY_STUDY, "study.eval.first=eval_90")
+    assert result.exit_code == 2
+    assert "study.eval.first must be one of heldout, eval_80, got 'eval_90'" in result.stderr
+    assert not list((study_env / "home").rglob("split.json"))
