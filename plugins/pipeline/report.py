@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from orchestrl.errors import DataError
+from orchestrl.plugins.pipeline.plots import pyplot, save
 
 SUMMARY_FILE = "summary.json"
 IGNORED_OVERRIDE_KEYS = ("seed",)
@@ -135,10 +136,7 @@ def _plot_accuracy(groups: list[ConfigRuns], path: Path) -> list[Path]:
                     if any(m in g.metrics for g in groups)]
     if not metric_names:
         return []
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(groups)), 4))
     width = 0.8 / len(metric_names)
@@ -154,20 +152,14 @@ def _plot_accuracy(groups: list[ConfigRuns], path: Path) -> list[Path]:
     ax.set_ylim(0, 1)
     ax.set_ylabel("score (mean ± std over seeds)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return [save(fig, path)]
 
 
 def _plot_curves(groups: list[ConfigRuns], path: Path) -> list[Path]:
     terms = sorted({t for g in groups for t in g.curves})
     if not terms:
         return []
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, len(terms), figsize=(4 * len(terms), 3.2), squeeze=False)
     for ax, term in zip(axes[0], terms, strict=True):
@@ -184,7 +176,4 @@ def _plot_curves(groups: list[ConfigRuns], path: Path) -> list[Path]:
         ax.set_title(term, fontsize=9)
         ax.set_xlabel("step")
     axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return [save(fig, path)]

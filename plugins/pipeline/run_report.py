@@ -8,6 +8,7 @@ from typing import Any
 
 from orchestrl.plugins.pipeline.artifacts import StageResult
 from orchestrl.plugins.pipeline.intervals import excludes_zero
+from orchestrl.plugins.pipeline.plots import pyplot, save
 
 
 def before_after_table(before: dict[str, Any] | None, after: dict[str, Any],
@@ -112,10 +113,7 @@ def _plot_before_after(before: dict[str, Any] | None, after: dict[str, Any],
     names = [n for n, v in after.items() if _num(v) and 0 <= v <= 1]
     if not names:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(names)), 3.6))
     xs = range(len(names))
@@ -126,19 +124,13 @@ def _plot_before_after(before: dict[str, Any] | None, after: dict[str, Any],
     ax.set_xticklabels(names, rotation=20, ha="right", fontsize=8)
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def _plot_curves(curves: dict[str, list[list[float]]], path: Path) -> Path | None:
     if not curves:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for term, points in sorted(curves.items()):
@@ -146,7 +138,4 @@ def _plot_curves(curves: dict[str, list[list[float]]], path: Path) -> Path | Non
     ax.set_xlabel("GRPO step")
     ax.set_ylabel("mean term score")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)

@@ -15,6 +15,7 @@ from typing import Any
 
 from orchestrl.errors import DataError
 from orchestrl.plugins.pipeline.intervals import excludes_zero
+from orchestrl.plugins.pipeline.plots import pyplot, save
 
 HEADLINE_METRICS = ("turn_accuracy", "success_rate", "call_accuracy", "reward")
 SET_TITLES = {"heldout": "Grounded held-out tasks (templates never seen in training)",
@@ -186,10 +187,7 @@ def _plot_set(study: dict[str, Any], eval_set: str, path: Path) -> Path | None:
                if any((table[label].get(m) or {}).get("value") is not None for label in labels)]
     if not labels or not metrics:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(labels) * len(metrics) / 2), 3.8))
     width = 0.8 / len(metrics)
@@ -208,20 +206,14 @@ def _plot_set(study: dict[str, Any], eval_set: str, path: Path) -> Path | None:
     ax.set_ylim(0, 1)
     ax.set_ylabel("score (95% CI)")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def _plot_grpo(study: dict[str, Any], path: Path) -> Path | None:
     runs = study["grpo"]
     if not runs:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     for label, run in sorted(runs.items()):
@@ -237,10 +229,7 @@ def _plot_grpo(study: dict[str, Any], path: Path) -> Path | None:
     right.set_ylabel("share of groups with zero reward variance")
     right.set_ylim(-0.05, 1.05)
     left.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def _total_curve(curves: dict[str, list[list[float]]]) -> list[tuple[float, float]]:
