@@ -101,13 +101,23 @@ class GRPOTrainerNode(TrainerNode):
 
 @dataclass
 class SplitNode:
-    """``study.split``: the held-out template split (:mod:`orchestrl.plugins.synthesis.split`)."""
+    """``run.heldout.split``: the template split (:mod:`orchestrl.plugins.synthesis.split`)."""
 
     seed: int = MISSING
     heldout_share: float = MISSING
     per_template: int = MISSING
     min_steps: int = MISSING
     max_steps: int = MISSING
+
+
+@dataclass
+class HeldoutNode:
+    """``run.heldout``: grounded held-out tasks from held-out templates
+    (:mod:`orchestrl.plugins.pipeline.heldout`), the evaluation set of ``orchestrl run`` and of
+    the study in a template world."""
+
+    split: SplitNode = field(default_factory=SplitNode)
+    tasks: int = MISSING
 
 
 @dataclass
@@ -124,8 +134,6 @@ class StudyEvalNode:
 class StudyNode:
     """``study`` (``experiment=study``): the paper's method and reward ablation as one job."""
 
-    split: SplitNode = field(default_factory=SplitNode)
-    heldout_tasks: int = MISSING
     arms: list[str] = MISSING
     seeds: list[int] = MISSING
     eval: StudyEvalNode = field(default_factory=StudyEvalNode)
@@ -133,7 +141,8 @@ class StudyNode:
 
 
 SCHEMAS: dict[str, type] = {"env": EnvNode, "synth": SynthNode, "sft": TrainerNode,
-                            "grpo": GRPOTrainerNode, "study": StudyNode}
+                            "grpo": GRPOTrainerNode, "heldout": HeldoutNode,
+                            "study": StudyNode}
 """Schema name (under the ConfigStore group ``schema``) -> dataclass."""
 
 

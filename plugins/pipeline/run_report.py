@@ -43,6 +43,21 @@ def what_changed(summary: dict[str, Any]) -> str:
     return "No evaluation item counts were recorded, so no change can be stated with an interval."
 
 
+def evaluated_on(summary: dict[str, Any]) -> str:
+    """One sentence on what the evaluations ran on (empty when the summary does not say)."""
+    found = summary.get("evaluated_on") or {}
+    policy = f" with the {found['policy']} policy" if found.get("policy") else ""
+    if found.get("items") == "held-out tasks":
+        return (f"Evaluated{policy} on grounded tasks of {len(found['templates'])} held-out "
+                f"workflow templates ({found['tasks']} synthesized; training used only the "
+                f"other {found['train_templates']} templates).")
+    return f"Evaluated{policy} on the world's evaluation set." if policy else ""
+
+
+def _fmt_unit(value: Any, unit: str, digits: int) -> str:
+    return f"{value:.{digits}f} {unit}" if _num(value) else "-"
+
+
 def _with_ci(value: Any, intervals: dict[str, Any], name: str) -> str:
     found = intervals.get(name) or {}
     if _num(value) and found.get("low") is not None:
@@ -53,7 +68,8 @@ def _with_ci(value: Any, intervals: dict[str, Any], name: str) -> str:
 def write_run_report(summary: dict[str, Any], stages: dict[str, StageResult], out: Path) -> Path:
     """Write ``report.md`` (and its plots) into ``out``; return its path."""
     text = [f"# orchestrl run ({summary['world']} world)", "",
-            "## Evaluation before and after training", "", what_changed(summary), "",
+            "## Evaluation before and after training", "", evaluated_on(summary),
+            what_changed(summary), "",
             before_after_table(summary.get("metrics_before"), summary["metrics"], summary), "",
             "Values carry 95% bootstrap intervals over items; the change is the paired "
             "difference on the same items.", ""]
@@ -64,11 +80,18 @@ def write_run_report(summary: dict[str, Any], stages: dict[str, StageResult], ou
     curves = _plot_curves(summary.get("reward_curve") or {}, out / "reward_curves.png")
     if curves:
         text += ["## GRPO reward per term", "", f"![reward curves]({curves.name})", ""]
-    text += ["## Stages", "", "| stage | status | outputs |", "|---|---|---|"]
+    recorded = summary.get("stages") or {}
+    text += ["## Stages", "", "| stage | status | wall time | peak memory | outputs |",
+             "|---|---|---|---|---|"]
     for name, result in stages.items():
         status = "reused (inputs unchanged)" if result.skipped else "ran"
         link = _link(result.directory, out)
-        text.append(f"| {name} | {status} | [{result.directory.name}]({link}) |")
+        seconds, gib = (recorded.get(name, {}).get(k) for k in ("seconds", "peak_rss_gib"))
+        text.append(f"| {name} | {status} | {_fmt_unit(seconds, 's', 0)} | "
+                    f"{_fmt_unit(gib, 'GiB', 2)} | [{result.directory.name}]({link}) |")
+    if summary.get("peak_rss_gib") is not None:
+        text += ["", f"Peak memory of the run (this process and its children, such as the "
+                 f"engine's server): {summary['peak_rss_gib']:.2f} GiB."]
     text += ["", "Stage summaries:", ""]
     for name, result in stages.items():
         text.append(f"- **{name}**: {_brief(result.summary)}")

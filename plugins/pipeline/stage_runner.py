@@ -1,7 +1,8 @@
 """Running named stages through the artifact store, with progress and a log.
 
 Shared by ``orchestrl run`` and the study: each stage prints a rule and its outcome on stderr,
-writes its start, end, wall time and summary to the job's ``run.log``, and frees the models it
+writes its start, end, wall time, peak memory (this process and its children: the engine's
+server) and summary to the job's ``run.log``, and frees the models it
 loaded before the next stage starts (so a job's peak is its largest stage's, not their sum).
 """
 
@@ -16,6 +17,7 @@ from typing import Any, TextIO
 from rich.console import Console
 
 from orchestrl.plugins.pipeline.artifacts import ArtifactStore, StageResult
+from orchestrl.plugins.pipeline.memory_watch import PeakRss
 from orchestrl.plugins.training.memory import release_freed_memory
 
 
@@ -29,6 +31,8 @@ class StageRunner:
         self.logged = Console(file=log_file, width=100, no_color=True, log_path=False)
         self.results: dict[str, StageResult] = {}
         self.seconds: dict[str, float] = {}
+        self.peak_gib: dict[str, float | None] = {}
+        """Per stage, the peak resident memory of this process and its children (GiB)."""
 
     def __call__(self, name: str, config: Any, inputs: list[str],
                  body: Callable[[Path], dict[str, Any]]) -> StageResult:
@@ -36,14 +40,17 @@ class StageRunner:
         self.console.rule(f"[bold]stage {name}")
         self.log(f"stage {name}: started")
         started = time.perf_counter()
-        try:
-            result = self.store.run(name, config, inputs, body)
-        finally:  # the stage's trainer or policy (and its model) must not outlive it
-            release_freed_memory()
+        with PeakRss() as peak:
+            try:
+                result = self.store.run(name, config, inputs, body)
+            finally:  # the stage's trainer or policy (and its model) must not outlive it
+                release_freed_memory()
         verb = "skipped (unchanged)" if result.skipped else "done"
         seconds = self.seconds[name] = time.perf_counter() - started
-        self.console.print(f"{name}: {verb} in {seconds:.0f} s -> {result.directory}")
-        self.log(f"stage {name}: {verb} in {seconds:.1f} s -> {result.directory} "
+        self.peak_gib[name] = peak.gib
+        memory = f", peak {peak.gib:.2f} GiB" if peak.gib is not None else ""
+        self.console.print(f"{name}: {verb} in {seconds:.0f} s{memory} -> {result.directory}")
+        self.log(f"stage {name}: {verb} in {seconds:.1f} s{memory} -> {result.directory} "
                  f"{json.dumps(result.summary, default=str)[:2000]}")
         self.results[name] = result
         return result

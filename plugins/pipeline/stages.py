@@ -18,6 +18,7 @@ content-hashes their inputs so that unchanged stages are skipped.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,10 @@ from omegaconf import DictConfig, OmegaConf
 from orchestrl.build import build_world
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.pipeline.intervals import interval
+from orchestrl.plugins.policies.llama_server import find_server_binary
 
 ITEM_COUNTS = "item_counts.json"
+ENGINES = ("auto", "policy")
 
 
 def synth_stage(cfg: DictConfig, work: Path, n: int | None = None,
@@ -99,6 +102,32 @@ def eval_stage(cfg: DictConfig, work: Path, adapters: list[Path]) -> dict[str, A
                "intervals": {name: interval(counts, name) for name in metric_names}}
     (work / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     return summary
+
+
+def evaluation_config(cfg: DictConfig) -> DictConfig:
+    """``cfg`` with the policy that evaluates in ``orchestrl run`` (``run.eval_engine``):
+    ``auto`` swaps the ``transformers`` policy for the llama.cpp engine (``policy=llamacpp``:
+    the same model, adapters and decoding options, several episodes in flight) where the
+    engine's server is installed, and says once on stderr when it is not; ``policy`` keeps the
+    configured policy. Training always uses the transformers model."""
+    engine = str(cfg.run.get("eval_engine", "policy"))
+    if engine not in ENGINES:
+        raise ConfigError(f"run.eval_engine must be one of {', '.join(ENGINES)}, got '{engine}'")
+    if engine == "policy" or not str(cfg.policy.get("_target_", "")).endswith(
+            ".TransformersPolicy"):
+        return cfg
+    from orchestrl.config import compose  # the config module composes with every plugin
+
+    try:
+        find_server_binary()
+    except ConfigError as missing:
+        print(f"run.eval_engine=auto: evaluating with the transformers policy ({missing})",
+              file=sys.stderr)
+        return cfg
+    engine_node = compose(["policy=llamacpp"]).policy
+    for shared in ("model", "max_new_tokens", "temperature", "top_p", "seed"):
+        engine_node[shared] = cfg.policy[shared]
+    return with_updates(cfg, {"policy": OmegaConf.to_container(engine_node, resolve=True)})
 
 
 def read_item_counts(stage_dir: Path) -> dict[str, dict[str, tuple[float, float]]]:

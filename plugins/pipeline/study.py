@@ -3,11 +3,8 @@
 Stages (each content-addressed in ``run.artifacts`` like ``orchestrl run``'s, so an interrupted
 study resumes and a rerun with more seeds or arms reuses everything already done):
 
-1. ``split``: the constrained sampler enumerates every template's instances in the cache
-   (its capacity), and the templates are split into training and held-out
-   (:mod:`orchestrl.plugins.synthesis.split`, options ``study.split``);
-2. ``heldout``: ``study.heldout_tasks`` evaluation tasks synthesized from held-out templates
-   only (``study.split.min_steps``..``max_steps`` steps, at most ``per_template`` per template);
+1. ``split`` and 2. ``heldout``: the template split and the grounded held-out tasks of
+   ``run.heldout`` (:mod:`orchestrl.plugins.pipeline.heldout`, as ``orchestrl run`` makes them);
 3. ``synth``: ``synth.n`` training tasks from training templates only;
 4. ``sft``: the warm start (``run.sft``) on them;
 5. ``grpo_<arm>_seed<s>``: GRPO (``run.grpo``) from the SFT adapter, once per reward preset in
@@ -35,9 +32,10 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from orchestrl.build import build, build_world
+from orchestrl.build import build_world
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.pipeline.artifacts import ArtifactStore, StageResult
+from orchestrl.plugins.pipeline.heldout import heldout_stages
 from orchestrl.plugins.pipeline.intervals import interval, paired
 from orchestrl.plugins.pipeline.stage_runner import StageRunner
 from orchestrl.plugins.pipeline.stages import (
@@ -49,7 +47,6 @@ from orchestrl.plugins.pipeline.stages import (
     world_node,
 )
 from orchestrl.plugins.rewards.presets import preset_node
-from orchestrl.plugins.synthesis.split import capacity_of, split_templates
 from orchestrl.plugins.training.memory import return_large_blocks
 
 STUDY_FILE = "study.json"
@@ -67,13 +64,19 @@ def run_study(cfg: DictConfig, out: Path) -> dict[str, Any]:
 
 
 def _study(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
-    started = time.time()
+    started, commit = time.time(), _commit()  # the code that runs, not what HEAD is at the end
     (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
     plain = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(plain, dict)
     study, seed, policy = plain["study"], plain["seed"], plain["policy"]
+    if cfg.run.get("heldout") is not None:  # recorded with the study (study.json's format)
+        study = {**study, "split": plain["run"]["heldout"]["split"],
+                 "heldout_tasks": plain["run"]["heldout"]["tasks"]}
     arm_rewards = {arm: OmegaConf.to_container(preset_node(arm), resolve=True)
                    for arm in study["arms"]}  # an unknown preset fails here, before any stage
+    if "split" not in study:
+        raise ConfigError(f"the study needs held-out templates (run.heldout), which world "
+                          f"'{build_world(cfg).name}' does not set; use world=booking")
     if study["eval"]["first"] not in EVAL_SETS:
         raise ConfigError(f"study.eval.first must be one of {', '.join(EVAL_SETS)}, "
                           f"got '{study['eval']['first']}'")
@@ -82,20 +85,11 @@ def _study(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
     data = world.data_version(cfg)
     sampler = world_node(cfg, "sampler", "sampler")
 
-    split = stage("split", {"sampler": sampler, "split": study["split"], "seed": seed}, [data],
-                  lambda work: split_stage(cfg, work))
-    heldout_ids, train_ids = split.summary["heldout"], split.summary["train"]
-    bounds = study["split"]
-    heldout = stage("heldout", {"sampler": sampler, "n": study["heldout_tasks"], "seed": seed,
-                                "templates": heldout_ids, "bounds": bounds}, [data, split.key],
-                    lambda work: synth_stage(cfg, work, int(study["heldout_tasks"]), {
-                        "template_ids": heldout_ids, "min_steps": bounds["min_steps"],
-                        "max_steps": bounds["max_steps"],
-                        "max_per_template": bounds["per_template"]}))
+    held = heldout_stages(stage, cfg, data)
+    split, heldout = held.split, held.heldout
     synth = stage("synth", {"sampler": sampler, "n": plain["synth"]["n"], "seed": seed,
-                            "templates": train_ids}, [data, split.key],
-                  lambda work: synth_stage(cfg, work, int(cfg.synth.n),
-                                           {"template_ids": train_ids}))
+                            "templates": held.train_templates}, [data, split.key],
+                  lambda work: synth_stage(cfg, work, int(cfg.synth.n), held.train_sampler))
     tasks_file = synth.directory / "tasks.jsonl"
     model, env = policy["model"], plain.get("env")
     sft = stage("sft", {"trainer": plain["run"]["sft"], "model": model, "env": env,
@@ -119,7 +113,7 @@ def _study(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
     for (arm, arm_seed), result in grpo.items():
         policies[f"{arm}_seed{arm_seed}"] = ([sft_final, Path(result.summary["final"])],
                                              [sft.key, result.key])
-    sets = {"heldout": (str(heldout.directory / "tasks.jsonl"), study["eval"]["heldout_limit"],
+    sets = {"heldout": (str(held.tasks_file), study["eval"]["heldout_limit"],
                         [heldout.key]),
             "eval_80": ("eval_80.jsonl", study["eval"]["eval80_limit"], [])}
     sets = dict(sorted(sets.items(), key=lambda item: item[0] != study["eval"]["first"]))
@@ -141,7 +135,7 @@ def _study(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
     summary["run"] = {"seconds": round(time.time() - started, 1),
                       "stage_seconds": {k: round(v, 1) for k, v in stage.seconds.items()},
                       "stages_reused": sorted(k for k, r in stage.results.items() if r.skipped),
-                      "commit": _commit(), "machine": _machine(), "command": _command(),
+                      "commit": commit, "machine": _machine(), "command": _command(),
                       "policy": policy.get("_target_")}
     (out / STUDY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     from orchestrl.plugins.pipeline.study_report import write_study_report
@@ -150,38 +144,6 @@ def _study(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
     stage.console.print(f"report: {report}")
     stage.log(f"report: {report}")
     return summary
-
-
-def split_stage(cfg: DictConfig, work: Path) -> dict[str, Any]:
-    """Enumerate every template's instances (the capacity) and split the templates."""
-    options = cfg.study.split
-    node = world_node(cfg, "sampler", "sampler")
-    node.update({"progress": False, "max_attempts": None})
-    if "template_ids" not in node:
-        raise ConfigError("the study splits workflow templates: its sampler must be a "
-                          f"template sampler (constrained), not '{cfg.sampler._target_}'")
-    from orchestrl.plugins.cache.factory import open_cache
-    from orchestrl.plugins.env.environment import CachedEnvironment
-
-    cache = open_cache(cfg)
-    try:
-        world = build_world(cfg)
-        world.env_factory(cfg, cache)  # seeds an empty cache from the world's data
-        sampler = build(OmegaConf.create(node), cache=cache,
-                        env=CachedEnvironment(cache.schemas, cache, "strict"))
-        capacity = capacity_of(sampler.sample(10**9, seed=int(options.seed)))
-        split = split_templates(sampler.templates, capacity, sampler.function_domains,
-                                seed=int(options.seed),
-                                heldout_share=float(options.heldout_share),
-                                per_template=int(options.per_template),
-                                min_steps=int(options.min_steps),
-                                max_steps=int(options.max_steps))
-    finally:
-        cache.close()
-    record = {**split.as_dict(), "capacity": dict(sorted(capacity.items()))}
-    (work / "split.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    return {"train": list(split.train), "heldout": list(split.heldout),
-            "instances": sum(capacity.values()), "strata": split.strata}
 
 
 def summarize_study(study: dict[str, Any], split: StageResult, heldout: StageResult,
@@ -202,7 +164,8 @@ def summarize_study(study: dict[str, Any], split: StageResult, heldout: StageRes
         tables[name] = {label: {m: interval(c, m, resamples=resamples, seed=seed)
                                 for m in metrics}
                         for label, c in by_policy.items()}
-        pairs = [(BASELINE, label) for label in ["base", *study["arms"]] if label != BASELINE]
+        pairs = [("base", BASELINE)]  # each pair (a, b) reports b minus a
+        pairs += [(BASELINE, arm) for arm in study["arms"]]
         pairs += [(other, REFERENCE_ARM) for other in study["arms"] if other != REFERENCE_ARM
                   and REFERENCE_ARM in study["arms"]]
         comparisons[name] = [

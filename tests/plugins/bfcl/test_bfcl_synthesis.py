@@ -100,15 +100,15 @@ def test_sampler_is_selected_and_built_from_config(compose_config, plugin_host):
     assert all(len(t.metadata["turns"]) <= 2 for t in sampler.sample(5, seed=0))
 
 
-def test_synth_command_in_the_default_bfcl_world_writes_tasks_and_counts(
+def test_synth_command_in_the_bfcl_world_writes_tasks_and_counts(
     plugin_host, run_cli, tmp_path
 ):
     import json
 
     from orchestrl.plugins.synthesis.output import read_tasks
 
-    result = run_cli("synth", "synth.n=5", "sampler.max_turns=1", "sampler.tools=used",
-                     "data_dir=/nonexistent/booking")
+    result = run_cli("synth", "world=bfcl", "synth.n=5", "sampler.max_turns=1",
+                     "sampler.tools=used", "data_dir=/nonexistent/booking")
     assert result.exit_code == 0, result.stderr
     headline = json.loads(result.stdout.strip().splitlines()[-1])
     assert headline["sampler"] == "bfcl" and headline["valid"] == 5

@@ -12,8 +12,8 @@ TINY = [
     "world=booking", "policy.model=tiny", "policy.max_new_tokens=16", "cache=memory", "synth.n=6",
     "run.sft.args.max_steps=2", "run.grpo.args.max_steps=1",
     "run.grpo.args.per_device_train_batch_size=2", "run.grpo.args.num_generations=2",
-    "run.grpo.args.max_completion_length=24", "world.eval.limit=2",
-    "world.eval_policy.max_new_tokens=16",
+    "run.grpo.args.max_completion_length=24", "world.eval.limit=2", "world.eval.workers=1",
+    "world.eval_policy.max_new_tokens=16", "run.heldout.tasks=6", "run.eval_engine=policy",
 ]
 
 
@@ -40,11 +40,23 @@ def test_multirun_of_two_presets_reports_one_row_each_and_reruns_resume(
         assert "orchestration" in summary["reward_curve"] or "binary" in summary["reward_curve"]
         assert (path.parent / "report.md").is_file()
         log = (path.parent / "run.log").read_text()
-        for stage in ("synth", "sft", "grpo", "eval_base", "eval"):
+        for stage in ("split", "heldout", "synth", "sft", "grpo", "eval_base", "eval"):
             assert f"stage {stage}: " in log, log
+        # trained on training templates, evaluated on the grounded tasks of held-out ones
+        evaluated = summary["evaluated_on"]
+        assert evaluated["items"] == "held-out tasks" and evaluated["tasks"] == 6
+        stages = summary["stages"]
+        heldout = read_tasks(Path(stages["heldout"]["directory"]) / "tasks.jsonl")
+        train = read_tasks(Path(stages["synth"]["directory"]) / "tasks.jsonl")
+        held_templates = {t.metadata["template"] for t in heldout}
+        assert held_templates <= set(evaluated["templates"])
+        assert not held_templates & {t.metadata["template"] for t in train}
+        assert all(s.response is not None for t in heldout for s in t.steps)
+        assert summary["intervals"]["turn_accuracy"]["items"] == 2
     first, second = (json.loads(p.read_text())["stages"] for p in summaries)
-    # synth, sft and the base evaluation do not depend on the reward: the second job reuses them
-    for stage in ("synth", "sft", "eval_base"):
+    # split, synth, sft and the base evaluation do not depend on the reward: the second job
+    # reuses them
+    for stage in ("split", "heldout", "synth", "sft", "eval_base"):
         assert first[stage]["key"] == second[stage]["key"]
         assert second[stage]["skipped"]
     assert first["grpo"]["key"] != second["grpo"]["key"]
@@ -70,17 +82,32 @@ def test_unknown_world_is_a_one_line_error(plugin_host, run_cli, run_env):
     assert "unknown world 'mars'; available: bfcl, booking" in result.stderr
 
 
+def test_a_bad_eval_engine_is_a_one_line_error_before_any_stage(plugin_host, run_cli, run_env):
+    result = run_cli("run", *TINY, "run.eval_engine=fast")
+    assert result.exit_code == 2
+    assert "run.eval_engine must be one of auto, policy, got 'fast'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (run_env / "home").exists() or not any((run_env / "home").rglob("split.json"))
+
+
+def test_the_default_world_is_booking(plugin_host, run_cli, run_env):
+    result = run_cli("config")
+    assert result.exit_code == 0, result.stderr
+    assert "_target_: orchestrl.plugins.worlds.booking.BookingWorld" in result.stdout
+
+
 TINY_BFCL = [
-    "policy.model=tiny", "policy.max_new_tokens=16", "cache=memory", "synth.n=4",
+    "world=bfcl", "policy.model=tiny", "policy.max_new_tokens=16", "cache=memory", "synth.n=4",
     "data_dir=/nonexistent/booking",  # the BFCL world needs nothing but the bfcl-eval package
     "run.sft.args.max_steps=1", "run.grpo.args.max_steps=1",
     "run.grpo.args.max_completion_length=24", "world.eval.subset=1",
     "world.eval.max_steps_per_turn=1", "world.eval_policy.max_new_tokens=16",
+    "run.eval_engine=policy",
 ]
 
 
 @pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
-def test_the_default_world_is_bfcl_and_runs_without_any_data_directory(
+def test_the_bfcl_world_runs_without_any_data_directory(
     plugin_host, run_cli, monkeypatch, tmp_path
 ):
     monkeypatch.setenv("ORCHESTRL_HOME", str(tmp_path / "home"))

@@ -13,7 +13,7 @@ from orchestrl.plugins.synthesis.output import read_tasks
 
 TINY_STUDY = [
     "experiment=study", "policy=transformers", "policy.model=tiny", "policy.max_new_tokens=16",
-    "cache=memory", "synth.n=6", "study.heldout_tasks=6", "study.arms=[graduated,binary]",
+    "cache=memory", "synth.n=6", "run.heldout.tasks=6", "study.arms=[graduated,binary]",
     "study.seeds=[0]", "study.eval.heldout_limit=3", "study.eval.eval80_limit=2",
     "study.resamples=200", "run.sft.args.max_steps=2", "run.grpo.args.max_steps=1",
     "run.grpo.args.per_device_train_batch_size=2", "run.grpo.args.num_generations=2",
@@ -60,7 +60,7 @@ def test_study_runs_every_stage_reports_intervals_and_resumes(plugin_host, run_c
             assert found["items"] == items
             assert found["low"] <= found["value"] <= found["high"]
         pairs = {(p["a"], p["b"]) for p in study["comparisons"][eval_set]}
-        assert pairs == {("sft", "base"), ("sft", "graduated"), ("sft", "binary"),
+        assert pairs == {("base", "sft"), ("sft", "graduated"), ("sft", "binary"),
                          ("binary", "graduated")}
     assert set(study["grpo"]) == {"graduated_seed0", "binary_seed0"}
     assert study["grpo"]["binary_seed0"]["frac_reward_zero_std"]
@@ -94,3 +94,11 @@ def test_an_unknown_first_set_is_one_line_before_any_stage(plugin_host, run_cli,
     assert result.exit_code == 2
     assert "study.eval.first must be one of heldout, eval_80, got 'eval_90'" in result.stderr
     assert not list((study_env / "home").rglob("split.json"))
+
+
+def test_a_world_without_held_out_templates_is_a_one_line_error(plugin_host, run_cli, study_env):
+    overrides = [o for o in TINY_STUDY if not o.startswith(("run.heldout", "world.eval."))]
+    result = run_cli("run", *overrides, "world=bfcl")
+    assert result.exit_code == 2, result.stderr[-2000:]
+    assert "the study needs held-out templates (run.heldout)" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
