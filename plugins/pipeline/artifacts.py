@@ -37,6 +37,8 @@ class StageResult:
     directory: Path
     summary: dict[str, Any]
     skipped: bool
+    seconds: float | None = None
+    """How long the stage's body ran when it was computed (also when this run reused it)."""
 
 
 def content_key(name: str, config: Any, inputs: Iterable[str] = ()) -> str:
@@ -97,9 +99,10 @@ class ArtifactStore:
             return self._compute(name, key, final, config, list(inputs), body)
 
     @staticmethod
-    def _finished(name: str, key: str, final: Path) -> StageResult:
-        summary = json.loads((final / MARKER).read_text(encoding="utf-8"))["summary"]
-        return StageResult(name, key, final, summary, skipped=True)
+    def _finished(name: str, key: str, final: Path, skipped: bool = True) -> StageResult:
+        record = json.loads((final / MARKER).read_text(encoding="utf-8"))
+        return StageResult(name, key, final, record["summary"], skipped=skipped,
+                           seconds=record.get("seconds"))
 
     @contextlib.contextmanager
     def _lock(self, final: Path) -> Iterator[None]:
@@ -129,5 +132,4 @@ class ArtifactStore:
             shutil.rmtree(scratch, ignore_errors=True)
         else:
             os.replace(scratch, final)
-        summary = json.loads((final / MARKER).read_text(encoding="utf-8"))["summary"]
-        return StageResult(name, key, final, summary, skipped=False)
+        return self._finished(name, key, final, skipped=False)

@@ -107,7 +107,8 @@ def _run(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
                          for term, points in grpo.summary.get("reward_curve", {}).items()
                          if points},
         "stages": {name: {"key": r.key, "directory": str(r.directory), "skipped": r.skipped,
-                          "seconds": round(stage.seconds[name], 1),
+                          "seconds": round(r.seconds if r.seconds is not None
+                                           else stage.seconds[name], 1),
                           "peak_rss_gib": _round(stage.peak_gib.get(name))}
                    for name, r in results.items()},
         "peak_rss_gib": _round(max((g for g in stage.peak_gib.values() if g is not None),

@@ -133,7 +133,8 @@ def _study(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
     summary = summarize_study(study, split, heldout, synth, grpo, evaluations,
                               resamples=int(study["resamples"]), seed=seed)
     summary["run"] = {"seconds": round(time.time() - started, 1),
-                      "stage_seconds": {k: round(v, 1) for k, v in stage.seconds.items()},
+                      "stage_seconds": {k: round(r.seconds, 1) for k, r in stage.results.items()
+                                        if r.seconds is not None},
                       "stages_reused": sorted(k for k, r in stage.results.items() if r.skipped),
                       "commit": commit, "machine": _machine(), "command": _command(),
                       "policy": policy.get("_target_")}

@@ -108,7 +108,9 @@ def write_study_report(study: dict[str, Any], path: Path, command: str | None = 
     plot = _plot_grpo(study, path.with_name(f"{path.stem}_grpo.png"))
     if plot:
         text += [f"![GRPO curves]({plot.name})", ""]
-    text += ["## Stage wall times", "", "| stage | seconds |", "|---|---|"]
+    text += ["## Stage wall times", "", "Each stage's time when it ran (a stage reused by a "
+             "later invocation keeps the time of the run that computed it).", "",
+             "| stage | seconds |", "|---|---|"]
     text += [f"| {k} | {v} |" for k, v in (run.get("stage_seconds") or {}).items()] + [""]
     path.write_text("\n".join(text) + "\n", encoding="utf-8")
     return path

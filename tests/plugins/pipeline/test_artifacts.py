@@ -22,6 +22,21 @@ def test_same_config_and_inputs_skip_the_stage(tmp_path):
     assert (again.directory / "out.txt").read_text() == "result"
 
 
+def test_a_reused_stage_keeps_the_time_of_the_run_that_computed_it(tmp_path):
+    import time
+
+    store = ArtifactStore(tmp_path)
+
+    def slow(work):
+        time.sleep(0.2)
+        return {}
+
+    first = store.run("sft", {}, [], slow)
+    again = store.run("sft", {}, [], slow)
+    assert first.seconds is not None and first.seconds >= 0.2
+    assert again.skipped and again.seconds == first.seconds
+
+
 def test_a_changed_config_or_input_reruns_into_a_new_directory(tmp_path):
     store = ArtifactStore(tmp_path)
     a = store.run("synth", {"n": 3}, ["data"], lambda w: {"v": 1})
