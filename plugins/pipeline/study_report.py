@@ -83,8 +83,9 @@ def write_study_report(study: dict[str, Any], path: Path, command: str | None = 
     text += ["## Setup", "",
              f"- Command: `{command or run.get('command') or 'orchestrl run experiment=study'}`",
              f"- Commit: `{run.get('commit')}`; machine: {_machine(run.get('machine') or {})}",
-             f"- Wall time: {_duration(run.get('seconds'))} "
-             f"(stages reused from an earlier run: {len(run.get('stages_reused', []))})",
+             f"- Wall time: {_duration(run.get('seconds'))} for this invocation (stages reused "
+             f"from an earlier run: {len(run.get('stages_reused', []))}); the stages' own "
+             f"times sum to {_duration(sum((run.get('stage_seconds') or {}).values()))}",
              f"- Evaluation engine: `{run.get('policy')}`",
              f"- Split: {_split(study)}",
              f"- Held-out tasks: {study['heldout']['tasks']} from "
