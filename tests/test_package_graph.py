@@ -1,10 +1,13 @@
 """The plugin packages import each other without cycles.
 
 A plugin package is a first-level directory of ``plugins/`` (``cache``, ``env``, ``rewards``,
-...) or a first-level module (``worlds`` holds the world plugins). Every import counts, also
+...) or a first-level module, except under ``worlds/``: each world package there is two nodes,
+its support code (``worlds.booking``: data formats, executor, checker...), which the components
+serving the world (its sampler, benchmark, gold policy) import, and its world object
+(``worlds.booking.world``), which may import any package and which nothing imports: worlds are
+reached through the registry (:func:`orchestrl.build.build_world`). Every import counts, also
 one inside a function: a function-local import hides an edge from the reader, not from this
-test. Worlds are reached through the registry (:func:`orchestrl.build.build_world`), never
-imported by the packages below them.
+test.
 """
 
 from __future__ import annotations
@@ -19,18 +22,30 @@ PLUGINS = REPO_ROOT / "plugins"
 PREFIX = "orchestrl.plugins."
 
 
+def node_of(parts: list[str]) -> str:
+    """The graph node of a module given as its dotted parts below ``plugins`` (see the module
+    docstring): ``worlds.<name>.world``, ``worlds.<name>`` or the first part (``plugins`` for
+    the root package itself)."""
+    if not parts:
+        return "plugins"
+    if parts[0] == "worlds" and len(parts) > 1:
+        return ".".join(parts[:3]) if parts[2:3] == ["world"] else ".".join(parts[:2])
+    return parts[0]
+
+
 def package_of(module: str) -> str | None:
-    """The plugin package of ``orchestrl.plugins.<package>...``, else None."""
-    if not module.startswith(PREFIX):
+    """The graph node of ``orchestrl.plugins.<package>...``, else None."""
+    if not module.startswith(PREFIX) or module == PREFIX:
         return None
-    return module[len(PREFIX):].split(".", 1)[0] or None
+    return node_of(module[len(PREFIX):].split("."))
 
 
 def import_edges(root: Path = PLUGINS) -> dict[tuple[str, str], list[str]]:
     """(importing package, imported package) -> the ``file:line`` places of such imports."""
     edges: dict[tuple[str, str], list[str]] = defaultdict(list)
     for path in sorted(root.rglob("*.py")):
-        source = path.relative_to(root).parts[0].removesuffix(".py")
+        parts = [part.removesuffix(".py") for part in path.relative_to(root).parts]
+        source = node_of([p for p in parts if p != "__init__"])
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 targets = [node.module]
@@ -92,6 +107,15 @@ def test_the_edges_see_imports_inside_functions(tmp_path: Path) -> None:
     assert set(import_edges(tmp_path)) == {("cache", "env")}
 
 
-def test_no_package_below_the_worlds_imports_them() -> None:
-    importers = {a for a, b in import_edges() if b == "worlds"}
-    assert not importers, f"packages importing the world plugins: {sorted(importers)}"
+def test_no_package_imports_a_world_object() -> None:
+    importers = {f"{a} -> {b}" for a, b in import_edges() if b.endswith(".world") or b == "worlds"}
+    assert not importers, f"imports of the world plugins: {sorted(importers)}"
+
+
+def test_world_packages_are_two_nodes_support_code_and_world_object() -> None:
+    assert package_of("orchestrl.plugins.worlds.booking.data") == "worlds.booking"
+    assert package_of("orchestrl.plugins.worlds.bfcl") == "worlds.bfcl"
+    assert package_of("orchestrl.plugins.worlds.bfcl.world") == "worlds.bfcl.world"
+    assert package_of("orchestrl.plugins.cache.keys") == "cache"
+    edges = import_edges()
+    assert ("samplers", "worlds.bfcl") in edges and ("worlds.bfcl.world", "worlds.bfcl") in edges

@@ -3,8 +3,8 @@
 Formats (one JSON record per line; :func:`detect_format` tells them apart by the first record):
 
 * ``booking`` — the trace files of the Booking data (``train_101.jsonl``, ``eval_80.jsonl``),
-  read with :func:`orchestrl.plugins.booking.data.load_tasks`; steps whose response is unknown
-  (``""``) are skipped and counted.
+  read with :func:`orchestrl.plugins.worlds.booking.data.load_tasks`; steps whose response is
+  unknown (``""``) are skipped and counted.
 * ``complexfuncbench`` — ComplexFuncBench's native entries: ``conversations`` with assistant
   ``function_call`` lists, each followed by an ``observation`` whose ``content`` lists one
   response per call, in order. Responses are stored as observed (the benchmark's ``data``
@@ -123,7 +123,7 @@ def import_booking_dir(
 ) -> list[ImportReport]:
     """Seed ``cache`` with every real response in a Booking data directory's trace files, in
     one all-or-nothing write."""
-    from orchestrl.plugins.booking.data import EVAL_FILE, TRAIN_FILE
+    from orchestrl.plugins.worlds.booking.data import EVAL_FILE, TRAIN_FILE
 
     data_dir = Path(data_dir)
     return import_files(cache, [(data_dir / name, "booking") for name in (TRAIN_FILE, EVAL_FILE)],
@@ -149,7 +149,7 @@ def detect_format(path: Path) -> str:
 
 
 def _read_booking(path: Path, report: ImportReport) -> Iterator[Located]:
-    from orchestrl.plugins.booking.data import load_tasks
+    from orchestrl.plugins.worlds.booking.data import load_tasks
 
     lines = [number for number, _ in _jsonl(path)]  # strict pass: duplicate keys, huge ints
     try:

@@ -12,7 +12,7 @@ stored as ``""`` or missing is unknown (None).
   set): read with :func:`orchestrl.plugins.synthesis.output.read_tasks`; the sampler already
   gave every step its turn and its real response.
 * **Trace** (``query``, ``workflow_id``, ``steps``; e.g. ``eval_80.jsonl``): read with
-  :func:`orchestrl.plugins.booking.data.load_tasks`; turns are derived by
+  :func:`orchestrl.plugins.worlds.booking.data.load_tasks`; turns are derived by
   :func:`orchestrl.plugins.cfb.turns.assign_turns` with the workflow template whose function
   sequence equals the trace's.
 
@@ -29,9 +29,9 @@ from typing import Any
 from orchestrl.api import JSON, GoldStep, Task
 from orchestrl.errors import DataError
 from orchestrl.jsonl import read_jsonl
-from orchestrl.plugins.booking.data import load_tasks, load_templates, load_tools
 from orchestrl.plugins.cache.importers import maybe_json
 from orchestrl.plugins.cfb.turns import assign_turns
+from orchestrl.plugins.worlds.booking.data import load_tasks, load_templates, load_tools
 
 NATIVE = "native"
 TRACE = "trace"

@@ -85,8 +85,8 @@ def _parse(parser: argparse.ArgumentParser, args: list[str]) -> argparse.Namespa
 
 
 def _import(cache: ResponseCache, args: list[str]) -> int:
-    from orchestrl.plugins.booking.data import EVAL_FILE, TRAIN_FILE
     from orchestrl.plugins.cache.importers import import_files
+    from orchestrl.plugins.worlds.booking.data import EVAL_FILE, TRAIN_FILE
 
     parser = _parser("import")
     parser.add_argument("paths", nargs="+")

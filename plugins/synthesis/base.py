@@ -25,7 +25,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from orchestrl.api import Sampler, Task, ToolEnvironment
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.booking.data import EVAL_FILE, TRAIN_FILE, load_tasks, load_tools
 from orchestrl.plugins.synthesis.derivability import derivability_problems
 from orchestrl.plugins.synthesis.hygiene import excluded_keys
 from orchestrl.plugins.synthesis.index import CallIndex
@@ -36,6 +35,7 @@ from orchestrl.plugins.synthesis.selection import Filters, TemplateDraw
 from orchestrl.plugins.synthesis.summary import SynthesisSummary
 from orchestrl.plugins.synthesis.template import Template, function_domains, load_template_file
 from orchestrl.plugins.synthesis.verify import Replayer
+from orchestrl.plugins.worlds.booking.data import EVAL_FILE, TRAIN_FILE, load_tasks, load_tools
 
 DEFAULT_RENDERER = {
     "_target_": "orchestrl.plugins.synthesis.renderers.template.TemplateRenderer",

@@ -131,7 +131,7 @@ def load_schemas(source: str | Path | Iterable[Mapping[str, Any]]) -> dict[str, 
     holds none is a DataError (an empty world would score every policy 0, silently)."""
     if isinstance(source, str | Path):
         from orchestrl.jsonl import read_jsonl
-        from orchestrl.plugins.booking.data import TOOLS_FILE
+        from orchestrl.plugins.worlds.booking.data import TOOLS_FILE
 
         path = Path(source)
         path = path / TOOLS_FILE if path.is_dir() else path

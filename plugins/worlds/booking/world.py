@@ -2,8 +2,8 @@
 
 Its data directory (``data_dir``: ``tools.jsonl``, the traces ``train_101.jsonl`` and
 ``eval_80.jsonl`` with their real responses, ``workflow_templates.json``; see
-:mod:`orchestrl.plugins.booking.data`) gives the tool schemas that key the response cache, the
-training tasks (``trainer.data.train_file``) and the cache's first contents: an empty cache is
+:mod:`orchestrl.plugins.worlds.booking.data`) gives the tool schemas that key the response cache,
+the training tasks (``trainer.data.train_file``) and the cache's first contents: an empty cache is
 seeded from the traces. The environment is the cached environment over the response cache with
 ``env``'s miss policy. ``orchestrl synth`` runs the configured sampler (``constrained`` by
 default) over the cache with the ``strict`` miss policy and reports the shipped templates'
@@ -23,15 +23,6 @@ from orchestrl import hookimpl
 from orchestrl.api import Task, ToolEnvironment, World
 from orchestrl.build import build
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.booking.data import (
-    EVAL_FILE,
-    TEMPLATES_FILE,
-    TOOLS_FILE,
-    TRAIN_FILE,
-    load_tasks,
-    load_templates,
-    load_tools,
-)
 from orchestrl.plugins.cache.factory import open_cache
 from orchestrl.plugins.cache.importers import import_booking_dir
 from orchestrl.plugins.env.environment import CachedEnvironment, build_environment
@@ -41,6 +32,15 @@ from orchestrl.plugins.synthesis.hygiene import load_task_file, overlap_report
 from orchestrl.plugins.synthesis.output import print_headline, write_tasks
 from orchestrl.plugins.synthesis.template import load_template_file
 from orchestrl.plugins.tools.schema import load_schemas
+from orchestrl.plugins.worlds.booking.data import (
+    EVAL_FILE,
+    TEMPLATES_FILE,
+    TOOLS_FILE,
+    TRAIN_FILE,
+    load_tasks,
+    load_templates,
+    load_tools,
+)
 from orchestrl.registry import Registry
 
 

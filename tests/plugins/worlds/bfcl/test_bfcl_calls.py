@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrl.api import ToolCall
-from orchestrl.plugins.bfcl.calls import CallSyntaxError, format_call, parse_call_string
+from orchestrl.plugins.worlds.bfcl.calls import CallSyntaxError, format_call, parse_call_string
 
 
 def test_keyword_and_positional_arguments_are_named():

@@ -1,11 +1,11 @@
 """World ``bfcl``: BFCL v4 multi-turn, from the ``bfcl-eval`` package (nothing to download).
 
 Calls are keyed in the response cache by their exact JSON and a digest of the backend state
-(:mod:`orchestrl.plugins.bfcl.environment`), so the cache has no schemas and the world needs no
-data directory. Training tasks are verified turn prefixes of the training scenarios drawn by
-the configured sampler (``bfcl``, ``synth.n`` tasks for ``seed``); training rollouts use BFCL's
-system turn, the one its benchmark evaluates with. The environment runs the package's real
-backends behind the shared cache under ``env.miss_policy``.
+(:mod:`orchestrl.plugins.worlds.bfcl.environment`), so the cache has no schemas and the world
+needs no data directory. Training tasks are verified turn prefixes of the training scenarios
+drawn by the configured sampler (``bfcl``, ``synth.n`` tasks for ``seed``); training rollouts
+use BFCL's system turn, the one its benchmark evaluates with. The environment runs the package's
+real backends behind the shared cache under ``env.miss_policy``.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from orchestrl import hookimpl
 from orchestrl.api import Task, ToolEnvironment, World
 from orchestrl.build import build
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.bfcl.environment import BfclEnvironment, bfcl_cache
-from orchestrl.plugins.bfcl.prompt import SYSTEM_PROMPT
 from orchestrl.plugins.synthesis.output import print_headline, write_tasks
+from orchestrl.plugins.worlds.bfcl.environment import BfclEnvironment, bfcl_cache
+from orchestrl.plugins.worlds.bfcl.prompt import SYSTEM_PROMPT
 from orchestrl.registry import Registry
 
 

@@ -20,7 +20,7 @@ import json
 from functools import cache
 
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.bfcl.entries import BfclEntry, load_entries
+from orchestrl.plugins.worlds.bfcl.entries import BfclEntry, load_entries
 
 SPLITS = ("all", "train", "eval")
 DEFAULT_EVAL_FRACTION = 0.3

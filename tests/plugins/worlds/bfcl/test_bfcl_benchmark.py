@@ -11,9 +11,9 @@ import pytest
 from orchestrl.api import JSON, PolicyOutput, Task
 from orchestrl.build import build
 from orchestrl.plugins.benchmarks.bfcl import BfclBenchmark
-from orchestrl.plugins.bfcl.entries import load_entries
 from orchestrl.plugins.policies.bfcl_gold import BfclGoldPolicy
 from orchestrl.plugins.rewards.combined import CombinedReward
+from orchestrl.plugins.worlds.bfcl.entries import load_entries
 
 
 class DropLastTurn(BfclGoldPolicy):
@@ -222,7 +222,7 @@ def test_workers_give_the_sequential_results_in_the_same_order(tmp_path):
 
 
 def test_each_entry_in_flight_has_its_own_environment_and_backends(tmp_path, monkeypatch):
-    from orchestrl.plugins.bfcl.environment import BfclEnvironment
+    from orchestrl.plugins.worlds.bfcl.environment import BfclEnvironment
 
     episodes: list[tuple[BfclEnvironment, str]] = []
     reset = BfclEnvironment.reset
@@ -259,8 +259,8 @@ def test_backend_calls_in_threads_do_not_see_each_others_mpmath_precision(monkey
     import mpmath
 
     from orchestrl.api import ToolCall
-    from orchestrl.plugins.bfcl.executor import BfclBackends
-    from orchestrl.plugins.bfcl.package import backend_class
+    from orchestrl.plugins.worlds.bfcl.executor import BfclBackends
+    from orchestrl.plugins.worlds.bfcl.package import backend_class
 
     math_api = backend_class("MathAPI")
     entered, release = threading.Event(), threading.Event()

@@ -2,7 +2,7 @@
 
 BFCL's ``multi_turn_checker`` re-executes the model's calls (and the ground truth) with
 ``eval`` on call strings. :func:`check_entry` follows it step for step but executes through
-:class:`~orchestrl.plugins.bfcl.executor.BfclBackends`, and reuses BFCL's own comparison
+:class:`~orchestrl.plugins.worlds.bfcl.executor.BfclBackends`, and reuses BFCL's own comparison
 functions, ``state_checker`` and ``response_checker``, imported from the package:
 
 1. the model must have produced as many turns as the ground truth, else
@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrl.api import ToolCall
-from orchestrl.plugins.bfcl.calls import parse_call_string
-from orchestrl.plugins.bfcl.entries import BfclEntry
-from orchestrl.plugins.bfcl.executor import BfclBackends
-from orchestrl.plugins.bfcl.package import CHECKER_MODULE, import_bfcl
+from orchestrl.plugins.worlds.bfcl.calls import parse_call_string
+from orchestrl.plugins.worlds.bfcl.entries import BfclEntry
+from orchestrl.plugins.worlds.bfcl.executor import BfclBackends
+from orchestrl.plugins.worlds.bfcl.package import CHECKER_MODULE, import_bfcl
 
 ModelTurns = Sequence[Sequence[Sequence[ToolCall]]]
 """The model's calls: per turn, per step (assistant message), the calls of that step."""

@@ -18,9 +18,9 @@ pytest.importorskip("bfcl_eval", reason="bfcl-eval is not installed")
 pytest.importorskip("mpmath", reason="mpmath (needed by the bfcl backends) is not installed")
 
 from orchestrl.api import ToolCall
-from orchestrl.plugins.bfcl.calls import format_call
-from orchestrl.plugins.bfcl.entries import BfclEntry, load_entries
-from orchestrl.plugins.bfcl.package import (
+from orchestrl.plugins.worlds.bfcl.calls import format_call
+from orchestrl.plugins.worlds.bfcl.entries import BfclEntry, load_entries
+from orchestrl.plugins.worlds.bfcl.package import (
     BACKEND_MODULES,
     CHECKER_MODULE,
     backend_class,

@@ -20,9 +20,9 @@ from typing import Any
 
 from orchestrl.api import GoldStep, Task, ToolCall
 from orchestrl.errors import DataError
-from orchestrl.plugins.bfcl.calls import format_call
-from orchestrl.plugins.bfcl.checker import ground_truth_calls, new_backends
-from orchestrl.plugins.bfcl.entries import BfclEntry, function_docs
+from orchestrl.plugins.worlds.bfcl.calls import format_call
+from orchestrl.plugins.worlds.bfcl.checker import ground_truth_calls, new_backends
+from orchestrl.plugins.worlds.bfcl.entries import BfclEntry, function_docs
 
 WORLD = "bfcl"
 

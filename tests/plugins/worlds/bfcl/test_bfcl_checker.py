@@ -7,8 +7,8 @@ import random
 import pytest
 
 from orchestrl.api import ToolCall
-from orchestrl.plugins.bfcl.checker import check_entry, ground_truth_calls
-from orchestrl.plugins.bfcl.entries import CATEGORIES, load_entries
+from orchestrl.plugins.worlds.bfcl.checker import check_entry, ground_truth_calls
+from orchestrl.plugins.worlds.bfcl.entries import CATEGORIES, load_entries
 
 
 def as_model_turns(turns: list[list[ToolCall]]) -> list[list[list[ToolCall]]]:

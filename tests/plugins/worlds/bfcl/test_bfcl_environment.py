@@ -6,11 +6,11 @@ import pytest
 
 from orchestrl.api import ErrorKind, Task
 from orchestrl.errors import CacheMissError
-from orchestrl.plugins.bfcl.environment import BfclEnvironment
-from orchestrl.plugins.bfcl.tasks import entry_to_task
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.env.render import render_response
+from orchestrl.plugins.worlds.bfcl.environment import BfclEnvironment
+from orchestrl.plugins.worlds.bfcl.tasks import entry_to_task
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_gold_responses_of_tasks_are_what_the_environment_answers(base_tasks):
 
 
 def result_content(response: str):
-    from orchestrl.plugins.bfcl.environment import result_of
+    from orchestrl.plugins.worlds.bfcl.environment import result_of
 
     return result_of(response, cache_hit=False, key=None).content
 
@@ -110,8 +110,8 @@ def test_unknown_tools_and_bad_arguments_are_results_not_exceptions(base_tasks):
 
 
 def test_a_cache_with_schemas_or_a_bare_backend_is_adapted(base_tasks):
-    from orchestrl.plugins.bfcl.environment import bfcl_cache
     from orchestrl.plugins.tools.schema import load_schemas
+    from orchestrl.plugins.worlds.bfcl.environment import bfcl_cache
 
     backend = MemoryBackend()
     typed = ResponseCache(backend, load_schemas(base_tasks[0].tools))

@@ -18,7 +18,7 @@ from typing import Any
 
 from orchestrl.errors import DataError
 from orchestrl.jsonl import read_jsonl
-from orchestrl.plugins.bfcl.package import FUNC_DOC_FILES, data_dir
+from orchestrl.plugins.worlds.bfcl.package import FUNC_DOC_FILES, data_dir
 
 CATEGORIES: tuple[str, ...] = (
     "multi_turn_base",

@@ -32,11 +32,11 @@ from typing import Any
 
 from orchestrl.api import JSON, ErrorKind, Task, ToolCall, ToolResult
 from orchestrl.errors import CacheMissError, ConfigError
-from orchestrl.plugins.bfcl.checker import new_backends
-from orchestrl.plugins.bfcl.entries import BfclEntry
-from orchestrl.plugins.bfcl.executor import ERROR_PREFIX, BfclBackends
-from orchestrl.plugins.bfcl.tasks import task_to_entry
 from orchestrl.plugins.tools.failure import response_failed
+from orchestrl.plugins.worlds.bfcl.checker import new_backends
+from orchestrl.plugins.worlds.bfcl.entries import BfclEntry
+from orchestrl.plugins.worlds.bfcl.executor import ERROR_PREFIX, BfclBackends
+from orchestrl.plugins.worlds.bfcl.tasks import task_to_entry
 
 MISS_POLICIES = ("live", "error", "strict")
 SOURCE = "bfcl:live"
@@ -128,7 +128,7 @@ class BfclEnvironment:
         self._applied = 0
 
     def reset(self, task: Task | None = None) -> None:
-        """Start an episode of ``task`` (a BFCL task; see :mod:`orchestrl.plugins.bfcl.tasks`)."""
+        """Start an episode of ``task`` (a task of :mod:`orchestrl.plugins.worlds.bfcl.tasks`)."""
         self.entry = task_to_entry(task) if task is not None else None
         self.history = []
         self.state = initial_state(self.entry) if self.entry is not None else ""

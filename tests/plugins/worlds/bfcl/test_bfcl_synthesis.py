@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.bfcl.checker import check_entry, ground_truth_calls
-from orchestrl.plugins.bfcl.entries import CATEGORIES, load_entries
-from orchestrl.plugins.bfcl.split import scenario_groups, select, split_of
-from orchestrl.plugins.bfcl.tasks import task_to_entry
-from orchestrl.plugins.bfcl.templates import mine_templates, pattern_of
 from orchestrl.plugins.samplers.bfcl import BfclSampler
+from orchestrl.plugins.worlds.bfcl.checker import check_entry, ground_truth_calls
+from orchestrl.plugins.worlds.bfcl.entries import CATEGORIES, load_entries
+from orchestrl.plugins.worlds.bfcl.split import scenario_groups, select, split_of
+from orchestrl.plugins.worlds.bfcl.tasks import task_to_entry
+from orchestrl.plugins.worlds.bfcl.templates import mine_templates, pattern_of
 
 
 def test_split_keeps_each_scenario_and_each_shared_configuration_on_one_side(base_entries):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from orchestrl.api import ToolCall
-from orchestrl.plugins.bfcl.checker import ground_truth_calls, new_backends
-from orchestrl.plugins.bfcl.executor import ERROR_PREFIX, BfclBackends
-from orchestrl.plugins.bfcl.package import import_bfcl
+from orchestrl.plugins.worlds.bfcl.checker import ground_truth_calls, new_backends
+from orchestrl.plugins.worlds.bfcl.executor import ERROR_PREFIX, BfclBackends
+from orchestrl.plugins.worlds.bfcl.package import import_bfcl
 
 
 def test_responses_equal_bfcl_executor_on_every_base_ground_truth(

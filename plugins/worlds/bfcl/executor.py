@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrl.api import ToolCall
-from orchestrl.plugins.bfcl.package import STATELESS_CLASSES, backend_class
+from orchestrl.plugins.worlds.bfcl.package import STATELESS_CLASSES, backend_class
 
 ERROR_PREFIX = "Error during execution: "
 FORBIDDEN = frozenset({"kill", "exit", "quit", "remove", "unlink", "popen", "Popen", "run"})

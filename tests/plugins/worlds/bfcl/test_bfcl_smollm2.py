@@ -14,8 +14,8 @@ import json
 import pytest
 
 from orchestrl.plugins.benchmarks.bfcl import BfclBenchmark
-from orchestrl.plugins.bfcl.entries import load_entries
-from orchestrl.plugins.bfcl.split import split_of
+from orchestrl.plugins.worlds.bfcl.entries import load_entries
+from orchestrl.plugins.worlds.bfcl.split import split_of
 
 SUBSET = ["multi_turn_base_105", "multi_turn_base_132"]
 KNOWN_ERRORS = {

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from orchestrl.plugins.bfcl.calls import parse_call_string
-from orchestrl.plugins.bfcl.entries import BfclEntry
+from orchestrl.plugins.worlds.bfcl.calls import parse_call_string
+from orchestrl.plugins.worlds.bfcl.entries import BfclEntry
 
 Pattern = tuple[tuple[str, ...], ...]
 
