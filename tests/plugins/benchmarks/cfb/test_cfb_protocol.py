@@ -7,13 +7,13 @@ import math
 
 import pytest
 
-from orchestrl.plugins.cfb import results as R
-from orchestrl.plugins.cfb import taxonomy as tx
-from orchestrl.plugins.cfb.loaders import turns_of
-from orchestrl.plugins.cfb.metrics import summarize
-from orchestrl.plugins.cfb.observations import GoldObservations
-from orchestrl.plugins.cfb.protocol import run_item
-from orchestrl.plugins.cfb.rules import is_free
+from orchestrl.plugins.benchmarks.cfb import results as R
+from orchestrl.plugins.benchmarks.cfb import taxonomy as tx
+from orchestrl.plugins.benchmarks.cfb.loaders import turns_of
+from orchestrl.plugins.benchmarks.cfb.metrics import summarize
+from orchestrl.plugins.benchmarks.cfb.observations import GoldObservations
+from orchestrl.plugins.benchmarks.cfb.protocol import run_item
+from orchestrl.plugins.benchmarks.cfb.rules import is_free
 from orchestrl.plugins.env.render import render_response
 from orchestrl.plugins.policies.scripted import ScriptedPolicy
 

@@ -13,8 +13,8 @@ stored as ``""`` or missing is unknown (None).
   gave every step its turn and its real response.
 * **Trace** (``query``, ``workflow_id``, ``steps``; e.g. ``eval_80.jsonl``): read with
   :func:`orchestrl.plugins.worlds.booking.data.load_tasks`; turns are derived by
-  :func:`orchestrl.plugins.cfb.turns.assign_turns` with the workflow template whose function
-  sequence equals the trace's.
+  :func:`orchestrl.plugins.benchmarks.cfb.turns.assign_turns` with the workflow template whose
+  function sequence equals the trace's.
 
 :func:`to_native` writes a task back in the native shape, so a trace file converts to a native
 one with the same turn structure.
@@ -29,8 +29,8 @@ from typing import Any
 from orchestrl.api import JSON, GoldStep, Task
 from orchestrl.errors import DataError
 from orchestrl.jsonl import read_jsonl
+from orchestrl.plugins.benchmarks.cfb.turns import assign_turns
 from orchestrl.plugins.cache.importers import maybe_json
-from orchestrl.plugins.cfb.turns import assign_turns
 from orchestrl.plugins.worlds.booking.data import load_tasks, load_templates, load_tools
 
 NATIVE = "native"

@@ -21,8 +21,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from orchestrl.plugins.cfb import results as R
-from orchestrl.plugins.cfb.taxonomy import KINDS
+from orchestrl.plugins.benchmarks.cfb import results as R
+from orchestrl.plugins.benchmarks.cfb.taxonomy import KINDS
 
 HEADLINE = ("turn_accuracy", "success_rate", "call_accuracy")
 

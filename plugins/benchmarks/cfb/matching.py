@@ -6,8 +6,8 @@ Stages, each run over the calls still unmatched, predicted calls in order, gold 
 1. ``exact``: equal canonical keys (:func:`~orchestrl.plugins.cache.keys.canonical_key`,
    arguments coerced by the tool's schema, ``None`` dropped, ``2.0`` is ``2``).
 2. ``normalized``: same function and argument names; the function's exact keys
-   (:func:`~orchestrl.plugins.cfb.rules.exact_keys`) equal canonically, every other value equal
-   after :func:`~orchestrl.plugins.rewards.normalize.values_equal` (comma-separated set
+   (:func:`~orchestrl.plugins.benchmarks.cfb.rules.exact_keys`) equal canonically, every other value
+   equal after :func:`~orchestrl.plugins.rewards.normalize.values_equal` (comma-separated set
    arguments compare as sets).
 3. ``response``: same function, the gold call's exact keys equal, and the predicted call's
    cached response equals the gold observation (``data`` payloads compared; a response that
@@ -23,10 +23,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from orchestrl.api import JSON, GoldStep, ToolCall
+from orchestrl.plugins.benchmarks.cfb.loaders import payload
+from orchestrl.plugins.benchmarks.cfb.observations import GoldObservations
+from orchestrl.plugins.benchmarks.cfb.rules import UNORDERED_KEYS, exact_keys
 from orchestrl.plugins.cache.keys import canonical_arguments, canonical_key
-from orchestrl.plugins.cfb.loaders import payload
-from orchestrl.plugins.cfb.observations import GoldObservations
-from orchestrl.plugins.cfb.rules import UNORDERED_KEYS, exact_keys
 from orchestrl.plugins.rewards.normalize import values_equal
 from orchestrl.plugins.tools.failure import response_failed
 from orchestrl.plugins.tools.schema import ToolSchema

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from orchestrl.api import Task
+from orchestrl.plugins.benchmarks.cfb.loaders import load_items
+from orchestrl.plugins.benchmarks.cfb.observations import GoldObservations
 from orchestrl.plugins.cache.importers import import_booking_dir
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import ResponseCache
-from orchestrl.plugins.cfb.loaders import load_items
-from orchestrl.plugins.cfb.observations import GoldObservations
 from orchestrl.plugins.tools.schema import load_schemas
 
 

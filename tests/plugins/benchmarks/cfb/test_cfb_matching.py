@@ -6,12 +6,12 @@ import json
 from collections import defaultdict
 
 from orchestrl.api import ToolCall
-from orchestrl.plugins.cfb import taxonomy as tx
-from orchestrl.plugins.cfb.judge import parse_verdict
-from orchestrl.plugins.cfb.loaders import payload, turns_of
-from orchestrl.plugins.cfb.matching import MatchContext, match_turn
-from orchestrl.plugins.cfb.protocol import _schemas
-from orchestrl.plugins.cfb.rules import exact_keys, is_free
+from orchestrl.plugins.benchmarks.cfb import taxonomy as tx
+from orchestrl.plugins.benchmarks.cfb.judge import parse_verdict
+from orchestrl.plugins.benchmarks.cfb.loaders import payload, turns_of
+from orchestrl.plugins.benchmarks.cfb.matching import MatchContext, match_turn
+from orchestrl.plugins.benchmarks.cfb.protocol import _schemas
+from orchestrl.plugins.benchmarks.cfb.rules import exact_keys, is_free
 
 
 def _ctx(task, observations, judge=None) -> MatchContext:

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from orchestrl.plugins.cfb.metrics import HEADLINE
+from orchestrl.plugins.benchmarks.cfb.metrics import HEADLINE
 
 SUMMARY_JSON = "cfb_summary.json"
 SUMMARY_MD = "cfb_summary.md"

@@ -4,20 +4,20 @@ The model sees the system prompt, the item's tools and the query, then answers t
 
 * **Pending calls.** The gold calls the model may make now are the unmatched calls of the turns
   up to the *frontier*: the first turn that still has a required (not free, see
-  :func:`~orchestrl.plugins.cfb.rules.is_free`) call unmatched. A turn's calls become pending
-  only once every required call of the earlier turns is matched, so a call that needs an
+  :func:`~orchestrl.plugins.benchmarks.cfb.rules.is_free`) call unmatched. A turn's calls become
+  pending only once every required call of the earlier turns is matched, so a call that needs an
   earlier observation is never accepted before it (ComplexFuncBench's own runner already opens
   the next turn after any partial match; that leniency is not kept). Free gold calls of any
   turn may be made at any time, or skipped.
 * **A model turn** is parsed into call attempts (structured ``tool_calls`` or text). Attempts
   that do not parse, name a tool the item does not offer, or break the schema
   (:func:`~orchestrl.plugins.tools.schema.validate_call`) get a format error the model can read.
-  The valid calls are matched one-to-one (:func:`~orchestrl.plugins.cfb.matching.match_turn`)
-  against the pending and free gold calls: matched calls receive the gold observation, the
-  others the benchmark's "problem with your api call" message and an error kind
-  (:func:`~orchestrl.plugins.cfb.taxonomy.classify`). Each attempt's record gets that answer as
-  its result (ok only for a matched call with a recorded observation), so a reward reads the
-  episode as it reads an executed rollout.
+  The valid calls are matched one-to-one
+  (:func:`~orchestrl.plugins.benchmarks.cfb.matching.match_turn`) against the pending and free gold
+  calls: matched calls receive the gold observation, the others the benchmark's "problem with your
+  api call" message and an error kind (:func:`~orchestrl.plugins.benchmarks.cfb.taxonomy.classify`).
+  Each attempt's record gets that answer as its result (ok only for a matched call with a recorded
+  observation), so a reward reads the episode as it reads an executed rollout.
 * **Stop.** The episode ends when the model answers in text (success when every required gold
   call was matched, else ``no_call``), when a turn matches nothing and has no format error, when
   ``max_format_retries`` consecutive turns match nothing but have format errors, when the model
@@ -46,12 +46,12 @@ from orchestrl.api import (
     ToolCall,
     ToolResult,
 )
-from orchestrl.plugins.cfb import results as R
-from orchestrl.plugins.cfb import taxonomy as tx
-from orchestrl.plugins.cfb.loaders import turns_of
-from orchestrl.plugins.cfb.matching import MatchContext, match_turn
-from orchestrl.plugins.cfb.observations import GoldObservations
-from orchestrl.plugins.cfb.rules import is_free
+from orchestrl.plugins.benchmarks.cfb import results as R
+from orchestrl.plugins.benchmarks.cfb import taxonomy as tx
+from orchestrl.plugins.benchmarks.cfb.loaders import turns_of
+from orchestrl.plugins.benchmarks.cfb.matching import MatchContext, match_turn
+from orchestrl.plugins.benchmarks.cfb.observations import GoldObservations
+from orchestrl.plugins.benchmarks.cfb.rules import is_free
 from orchestrl.plugins.rollout.driver import Rules, drive
 from orchestrl.plugins.rollout.engine import Episode, RolloutLimits, unknown_tool
 from orchestrl.plugins.rollout.prompt import DEFAULT_SYSTEM_PROMPT

@@ -1,8 +1,8 @@
 """Running the protocol over many items: resumable, with a progress bar, parallel when allowed.
 
 Results go to ``<output_dir>/cfb_items.jsonl``, one
-:class:`~orchestrl.plugins.cfb.results.ItemResult` per line, appended and flushed as each item
-finishes. On start the file is read back: items already in it are not played again (resume
+:class:`~orchestrl.plugins.benchmarks.cfb.results.ItemResult` per line, appended and flushed as each
+item finishes. On start the file is read back: items already in it are not played again (resume
 after an interruption), a line cut short by the interruption is dropped (the file is rewritten
 without it), and for an id written twice the last record wins. Items run in threads
 (``workers``) only when the policy is ``parallel_safe``.
@@ -20,9 +20,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from orchestrl.api import Policy, Task
-from orchestrl.plugins.cfb.observations import GoldObservations
-from orchestrl.plugins.cfb.protocol import ProtocolLimits, run_item
-from orchestrl.plugins.cfb.results import ItemResult
+from orchestrl.plugins.benchmarks.cfb.observations import GoldObservations
+from orchestrl.plugins.benchmarks.cfb.protocol import ProtocolLimits, run_item
+from orchestrl.plugins.benchmarks.cfb.results import ItemResult
 
 ITEMS_FILE = "cfb_items.jsonl"
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from orchestrl.api import GoldStep, ToolCall
+from orchestrl.plugins.benchmarks.cfb.matching import normalized_agree
 from orchestrl.plugins.cache.keys import canonical_arguments
-from orchestrl.plugins.cfb.matching import normalized_agree
 from orchestrl.plugins.tools.schema import ToolSchema
 
 FORMAT_ERROR = "format_error"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from orchestrl.plugins.cfb.metrics import summarize
-from orchestrl.plugins.cfb.report import PLOTS, SUMMARY_JSON, SUMMARY_MD, write_report
-from orchestrl.plugins.cfb.runner import ITEMS_FILE, evaluate_items, read_results
+from orchestrl.plugins.benchmarks.cfb.metrics import summarize
+from orchestrl.plugins.benchmarks.cfb.report import PLOTS, SUMMARY_JSON, SUMMARY_MD, write_report
+from orchestrl.plugins.benchmarks.cfb.runner import ITEMS_FILE, evaluate_items, read_results
 from orchestrl.plugins.policies.scripted import ScriptedPolicy
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from orchestrl.errors import DataError
-from orchestrl.plugins.cfb.loaders import (
+from orchestrl.plugins.benchmarks.cfb.loaders import (
     detect_format,
     load_items,
     load_native,
@@ -17,7 +17,7 @@ from orchestrl.plugins.cfb.loaders import (
     turns_of,
     write_native,
 )
-from orchestrl.plugins.cfb.turns import _leaves, _token
+from orchestrl.plugins.benchmarks.cfb.turns import _leaves, _token
 
 
 @pytest.fixture(scope="module")
