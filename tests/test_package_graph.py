@@ -14,8 +14,14 @@ from __future__ import annotations
 
 import ast
 import itertools
+import json
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
+
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PLUGINS = REPO_ROOT / "plugins"
@@ -119,3 +125,79 @@ def test_world_packages_are_two_nodes_support_code_and_world_object() -> None:
     assert package_of("orchestrl.plugins.cache.keys") == "cache"
     edges = import_edges()
     assert ("samplers", "worlds.bfcl") in edges and ("worlds.bfcl.world", "worlds.bfcl") in edges
+
+
+# Function-local imports of orchestrl modules are allowed only for these modules, each of which
+# pulls a heavy or optional third-party dependency at import time; importing them at module
+# level from a command or stage module would load it in every `orchestrl` process (the host
+# imports every built-in plugin to register it), `orchestrl --help` and `orchestrl config`
+# included. Measured with `python -X importtime` (a process that has loaded the host already).
+HEAVY_MODULES = {
+    # transformers, trl, peft, torch (~14 s)
+    "orchestrl.plugins.training.grpo",
+    # rich (pipeline/stage_runner.py) and numpy (pipeline/intervals.py), ~0.4-0.5 s
+    "orchestrl.plugins.pipeline.run",
+    "orchestrl.plugins.pipeline.study",
+    # numpy (pipeline/intervals.py), ~0.25 s
+    "orchestrl.plugins.pipeline.run_report",
+    "orchestrl.plugins.pipeline.study_report",
+}
+
+
+def local_imports(roots: tuple[Path, ...] = (REPO_ROOT / "core", PLUGINS),
+                  ) -> list[tuple[str, str]]:
+    """``(file:line, module)`` of every import of an orchestrl module inside a function."""
+    found = []
+    for root in roots:
+        for path in sorted(root.rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for function in ast.walk(tree):
+                if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                for node in ast.walk(function):
+                    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                        modules = [node.module]
+                    elif isinstance(node, ast.Import):
+                        modules = [alias.name for alias in node.names]
+                    else:
+                        continue
+                    place = f"{path.relative_to(root.parent)}:{node.lineno}"
+                    found += [(place, m) for m in modules if m.split(".")[0] == "orchestrl"]
+    return sorted(set(found))
+
+
+def test_function_local_imports_only_for_heavy_modules() -> None:
+    hidden = [f"{place} imports {module}" for place, module in local_imports()
+              if module not in HEAVY_MODULES]
+    assert not hidden, ("import these at module level (or add the module to HEAVY_MODULES "
+                        "if it pulls an optional dependency):\n" + "\n".join(hidden))
+
+
+def test_the_local_import_walk_sees_nested_imports(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "m.py").write_text(
+        "import json\n\n\ndef f():\n    if True:\n"
+        "        from orchestrl.errors import ConfigError\n"
+        "    import orchestrl.plugins.training.grpo\n    import numpy\n"
+    )
+    assert local_imports((tmp_path / "pkg",)) == [
+        ("pkg/m.py:6", "orchestrl.errors"), ("pkg/m.py:7", "orchestrl.plugins.training.grpo")]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["config", "seed=1"]])
+def test_cli_startup_loads_no_heavy_dependency(argv: list[str], tmp_path: Path) -> None:
+    heavy = ("torch", "transformers", "trl", "peft", "datasets", "numpy", "matplotlib",
+             "llama_cpp", "bfcl_eval")
+    script = (
+        "import contextlib, io, json, sys\n"
+        "from orchestrl.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = main(sys.argv[1:])\n"
+        "loaded = {m.split('.')[0] for m in sys.modules}\n"
+        f"print(json.dumps([code, sorted(loaded & {set(heavy)!r})]))\n"
+    )
+    env = {**os.environ, "ORCHESTRL_OUTPUT_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, check=False)
+    code, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert code in (0, None) and loaded == [], done.stderr[-2000:]

@@ -41,9 +41,18 @@ from typing import Any
 from orchestrl import hookimpl
 from orchestrl.api import RESPONSE_CHARS, Benchmark, Policy, Task, ToolCall, Trajectory
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.rollout.driver import Rules
-from orchestrl.plugins.rollout.engine import Episode
+from orchestrl.jsonl import read_jsonl
+from orchestrl.plugins.rewards.presets import preset_reward
+from orchestrl.plugins.rollout.driver import Rules, drive
+from orchestrl.plugins.rollout.engine import Episode, RolloutLimits
+from orchestrl.plugins.rollout.prompt import openai_tools
+from orchestrl.plugins.worlds.bfcl.calls import format_call
+from orchestrl.plugins.worlds.bfcl.checker import check_entry
+from orchestrl.plugins.worlds.bfcl.entries import CATEGORIES, load_entries, tools_for_turn
+from orchestrl.plugins.worlds.bfcl.environment import BfclEnvironment, bfcl_cache, exact_json
 from orchestrl.plugins.worlds.bfcl.prompt import SYSTEM_PROMPT
+from orchestrl.plugins.worlds.bfcl.split import SPLITS, select
+from orchestrl.plugins.worlds.bfcl.tasks import entry_to_task, task_to_entry
 from orchestrl.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -93,8 +102,6 @@ class BfclBenchmark(Benchmark):
         none. ``workers``: entries in flight at once when the policy is ``parallel_safe``
         (else 1). ``reward`` and ``cache`` are runtime dependencies, never config.
         """
-        from orchestrl.plugins.worlds.bfcl.entries import CATEGORIES
-        from orchestrl.plugins.worlds.bfcl.split import SPLITS
 
         self.categories = list(categories or ["multi_turn_base"])
         unknown = [c for c in self.categories if c not in CATEGORIES]
@@ -125,15 +132,11 @@ class BfclBenchmark(Benchmark):
         self.progress = progress
         self.reward_preset = reward_preset
         self.reward = reward
-        from orchestrl.plugins.worlds.bfcl.environment import bfcl_cache
 
         self.cache = bfcl_cache(cache)
 
     def tasks(self) -> list[Task]:
         """The selected entries as tasks, category by category."""
-        from orchestrl.plugins.worlds.bfcl.entries import load_entries
-        from orchestrl.plugins.worlds.bfcl.split import select
-        from orchestrl.plugins.worlds.bfcl.tasks import entry_to_task
 
         tasks = []
         for category in self.categories:
@@ -149,16 +152,12 @@ class BfclBenchmark(Benchmark):
         """Run every selected entry, write the per-entry results and summary, return metrics."""
         from tqdm import tqdm
 
-        from orchestrl.plugins.worlds.bfcl.environment import BfclEnvironment
-
         output_dir = Path(output_dir)
         output_dir.mkdir(parents=True, exist_ok=True)
         tasks = self.tasks()
         if not tasks:
             raise ConfigError("the bfcl benchmark selected no entries")
         if self.reward is None and self.reward_preset:
-            from orchestrl.plugins.rewards.presets import preset_reward
-
             self.reward = preset_reward(self.reward_preset)
 
         def one(task: Task) -> dict[str, Any]:
@@ -187,7 +186,6 @@ class BfclBenchmark(Benchmark):
     def item_counts(self, output_dir: Path) -> dict[str, dict[str, tuple[float, float]]]:
         """Per entry of ``bfcl_results.jsonl``: accuracy, partial, call accuracy (matched of
         gold calls) and reward, the counts :func:`summarize` averages."""
-        from orchestrl.jsonl import read_jsonl
 
         path = Path(output_dir) / "bfcl_results.jsonl"
         counts: dict[str, dict[str, tuple[float, float]]] = {}
@@ -203,8 +201,6 @@ class BfclBenchmark(Benchmark):
 
     def run_entry(self, policy: Policy, env: Any, task: Task) -> dict[str, Any]:
         """One entry: the episode, BFCL's verdict, the partial score and the reward."""
-        from orchestrl.plugins.worlds.bfcl.checker import check_entry
-        from orchestrl.plugins.worlds.bfcl.tasks import task_to_entry
 
         trajectory, model_turns = self.episode(policy, env, task)
         entry = task_to_entry(task)
@@ -233,8 +229,6 @@ class BfclBenchmark(Benchmark):
         """Roll the policy out over the task's user turns (the rollout driver with
         :class:`UserTurns`); return the trajectory and its calls per turn and step (parsed
         calls only, as BFCL decodes them)."""
-        from orchestrl.plugins.rollout.driver import drive
-        from orchestrl.plugins.rollout.engine import RolloutLimits
 
         limits = RolloutLimits(
             max_calls_per_turn=self.max_calls_per_step,
@@ -257,8 +251,6 @@ class UserTurns(Rules):
     :attr:`model_turns`."""
 
     def __init__(self, task: Task, max_steps: int, tool_description_chars: int | None) -> None:
-        from orchestrl.plugins.worlds.bfcl.tasks import task_to_entry
-
         self.entry = task_to_entry(task)
         self.user_turns: list[list[dict[str, Any]]] = task.metadata["turns"]
         self.held_out = {int(k) for k in task.metadata.get("missed_function", {})}
@@ -297,9 +289,6 @@ class UserTurns(Rules):
         return None
 
     def _turn_tools(self) -> list[dict[str, Any]]:
-        from orchestrl.plugins.rollout.prompt import openai_tools
-        from orchestrl.plugins.worlds.bfcl.entries import tools_for_turn
-
         return openai_tools(tools_for_turn(self.entry, self.turn), self.tool_description_chars)
 
 
@@ -325,7 +314,6 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, float]:
 def matched_calls(task: Task, model_turns: list[list[list[ToolCall]]]) -> int:
     """Gold calls the model made in their own user turn with exactly the gold arguments (each
     model call matches at most one gold call; order within the turn is not required)."""
-    from orchestrl.plugins.worlds.bfcl.environment import exact_json
 
     matched = 0
     for turn, steps in enumerate(model_turns):
@@ -339,8 +327,6 @@ def matched_calls(task: Task, model_turns: list[list[list[ToolCall]]]) -> int:
 
 
 def _call_text(call: ToolCall) -> str:
-    from orchestrl.plugins.worlds.bfcl.calls import format_call
-
     return format_call(call)
 
 

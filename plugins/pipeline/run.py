@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from orchestrl.build import build_world
 from orchestrl.plugins.pipeline.artifacts import ArtifactStore
 from orchestrl.plugins.pipeline.intervals import paired
+from orchestrl.plugins.pipeline.run_report import write_run_report
 from orchestrl.plugins.pipeline.stage_runner import StageRunner
 from orchestrl.plugins.pipeline.stages import (
     eval_stage,
@@ -95,7 +96,6 @@ def _run(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
                    for name, r in results.items()},
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    from orchestrl.plugins.pipeline.run_report import write_run_report
 
     report = write_run_report(summary, results, out)
     stage.console.print(f"report: {report}")

@@ -23,9 +23,13 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from orchestrl.build import build_world
+from orchestrl.build import build, build_world
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.cache.factory import open_cache
 from orchestrl.plugins.pipeline.intervals import interval
+from orchestrl.plugins.synthesis.output import read_tasks
+from orchestrl.plugins.synthesis.split import capacity_of
+from orchestrl.plugins.training.sft import train_sft
 
 ITEM_COUNTS = "item_counts.json"
 
@@ -35,8 +39,6 @@ def synth_stage(cfg: DictConfig, work: Path, n: int | None = None,
     """Write ``n`` tasks (default ``synth.n``) of the world's sampler, with ``sampler_options``
     merged into its node, to ``work/tasks.jsonl`` (and the sampler's summary); return the
     count, the templates, steps and domains of what was written."""
-    from orchestrl.plugins.synthesis.output import read_tasks
-    from orchestrl.plugins.synthesis.split import capacity_of
 
     sampler = {**world_node(cfg, "sampler", "sampler"), **(sampler_options or {})}
     stage_cfg = with_updates(cfg, {"synth.output": "tasks.jsonl", "synth.overlap_with": None,
@@ -63,8 +65,6 @@ def train_stage(cfg: DictConfig, trainer: str, work: Path, tasks_file: Path,
     data["holdout"] = 0  # the pipeline evaluates on the benchmark, not on held-out tasks
     stage_cfg = with_updates(cfg, {"trainer": node})
     if trainer == "sft":
-        from orchestrl.plugins.training.sft import train_sft
-
         return train_sft(stage_cfg)
     from orchestrl.plugins.training.grpo import train_grpo
 
@@ -74,8 +74,6 @@ def train_stage(cfg: DictConfig, trainer: str, work: Path, tasks_file: Path,
 def eval_stage(cfg: DictConfig, work: Path, adapters: list[Path]) -> dict[str, Any]:
     """Evaluate the policy with ``adapters`` (applied in training order: all but the last are
     merged into the weights, the last is loaded on top) on the benchmark into ``work``."""
-    from orchestrl.build import build
-    from orchestrl.plugins.cache.factory import open_cache
 
     stage_cfg = with_updates(cfg, {"benchmark": world_node(cfg, "eval", "benchmark"),
                             "policy": world_node(cfg, "eval_policy", "policy")})

@@ -37,6 +37,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from orchestrl.build import build, build_world
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.cache.factory import open_cache
+from orchestrl.plugins.env.environment import CachedEnvironment
 from orchestrl.plugins.pipeline.artifacts import ArtifactStore, StageResult
 from orchestrl.plugins.pipeline.intervals import interval, paired
 from orchestrl.plugins.pipeline.stage_runner import StageRunner
@@ -48,6 +50,7 @@ from orchestrl.plugins.pipeline.stages import (
     with_updates,
     world_node,
 )
+from orchestrl.plugins.pipeline.study_report import write_study_report
 from orchestrl.plugins.rewards.presets import preset_node
 from orchestrl.plugins.synthesis.split import capacity_of, split_templates
 from orchestrl.plugins.training.memory import return_large_blocks
@@ -144,7 +147,6 @@ def _study(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
                       "commit": _commit(), "machine": _machine(), "command": _command(),
                       "policy": policy.get("_target_")}
     (out / STUDY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    from orchestrl.plugins.pipeline.study_report import write_study_report
 
     report = write_study_report(summary, out / "results.md")
     stage.console.print(f"report: {report}")
@@ -160,8 +162,6 @@ def split_stage(cfg: DictConfig, work: Path) -> dict[str, Any]:
     if "template_ids" not in node:
         raise ConfigError("the study splits workflow templates: its sampler must be a "
                           f"template sampler (constrained), not '{cfg.sampler._target_}'")
-    from orchestrl.plugins.cache.factory import open_cache
-    from orchestrl.plugins.env.environment import CachedEnvironment
 
     cache = open_cache(cfg)
     try:

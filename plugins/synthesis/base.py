@@ -24,7 +24,9 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from orchestrl.api import Sampler, Task, ToolEnvironment
+from orchestrl.build import build
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.env.environment import CachedEnvironment
 from orchestrl.plugins.synthesis.derivability import derivability_problems
 from orchestrl.plugins.synthesis.hygiene import excluded_keys
 from orchestrl.plugins.synthesis.index import CallIndex
@@ -165,8 +167,6 @@ def _renderer(node: Any) -> QueryRenderer:
     if isinstance(node, QueryRenderer):
         return node
     if isinstance(node, dict | DictConfig):
-        from orchestrl.build import build
-
         built = build(OmegaConf.create(node) if isinstance(node, dict) else node)
         if isinstance(built, QueryRenderer):
             return built
@@ -174,6 +174,4 @@ def _renderer(node: Any) -> QueryRenderer:
 
 
 def _strict_environment(cache: Any) -> ToolEnvironment:
-    from orchestrl.plugins.env.environment import CachedEnvironment
-
     return CachedEnvironment(cache.schemas, cache, "strict")

@@ -31,6 +31,7 @@ from orchestrl.errors import DataError
 from orchestrl.jsonl import read_jsonl
 from orchestrl.plugins.benchmarks.cfb.turns import assign_turns
 from orchestrl.plugins.cache.importers import maybe_json
+from orchestrl.plugins.synthesis.output import read_tasks
 from orchestrl.plugins.worlds.booking.data import load_tasks, load_templates, load_tools
 
 NATIVE = "native"
@@ -59,8 +60,6 @@ def load_items(path: str | Path, data_dir: str | Path | None = None) -> list[Tas
     if found == NATIVE:
         return load_native(path)
     if found == SYNTH:
-        from orchestrl.plugins.synthesis.output import read_tasks
-
         tasks = read_tasks(path)
         for task in tasks:
             task.metadata["format"] = SYNTH

@@ -30,8 +30,9 @@ import hashlib
 import json
 from typing import Any
 
-from orchestrl.api import JSON, ErrorKind, Task, ToolCall, ToolResult
+from orchestrl.api import JSON, CacheBackend, ErrorKind, Task, ToolCall, ToolResult
 from orchestrl.errors import CacheMissError, ConfigError
+from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.tools.failure import response_failed
 from orchestrl.plugins.worlds.bfcl.checker import new_backends
 from orchestrl.plugins.worlds.bfcl.entries import BfclEntry
@@ -90,8 +91,6 @@ def bfcl_cache(cache: Any) -> Any:
     """A response cache fit for BFCL from what a run loop passes: None stays None; a byte
     backend or a cache with schemas becomes a schema-less ResponseCache over the same backend
     (BFCL keys carry a ``bfcl:`` state, so they never collide with other worlds' keys)."""
-    from orchestrl.api import CacheBackend
-    from orchestrl.plugins.cache.response_cache import ResponseCache
 
     if cache is None:
         return None

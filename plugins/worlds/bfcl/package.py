@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 from orchestrl.errors import DataError
+from orchestrl.home import bfcl_root
 
 BACKEND_MODULE = "bfcl_eval.eval_checker.multi_turn_eval.func_source_code"
 CHECKER_MODULE = "bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker"
@@ -41,7 +42,6 @@ STATELESS_CLASSES = frozenset({"MathAPI"})
 
 def ensure_project_root() -> Path:
     """Set ``BFCL_PROJECT_ROOT`` to our directory unless the user set it; return it."""
-    from orchestrl.home import bfcl_root
 
     root = bfcl_root()
     os.environ["BFCL_PROJECT_ROOT"] = str(root)
