@@ -46,6 +46,15 @@ def package_of(module: str) -> str | None:
     return node_of(module[len(PREFIX):].split("."))
 
 
+def imported(node: ast.AST) -> list[str]:
+    """The absolute module names an ``import`` / ``from ... import`` node names (else none)."""
+    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        return [node.module]
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    return []
+
+
 def import_edges(root: Path = PLUGINS) -> dict[tuple[str, str], list[str]]:
     """(importing package, imported package) -> the ``file:line`` places of such imports."""
     edges: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -53,13 +62,7 @@ def import_edges(root: Path = PLUGINS) -> dict[tuple[str, str], list[str]]:
         parts = [part.removesuffix(".py") for part in path.relative_to(root).parts]
         source = node_of([p for p in parts if p != "__init__"])
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                targets = [node.module]
-            elif isinstance(node, ast.Import):
-                targets = [alias.name for alias in node.names]
-            else:
-                continue
-            for target in filter(None, map(package_of, targets)):
+            for target in filter(None, map(package_of, imported(node))):
                 if target != source:
                     edges[(source, target)].append(f"{path.relative_to(root)}:{node.lineno}")
     return edges
@@ -155,14 +158,8 @@ def local_imports(roots: tuple[Path, ...] = (REPO_ROOT / "core", PLUGINS),
                 if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
                     continue
                 for node in ast.walk(function):
-                    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                        modules = [node.module]
-                    elif isinstance(node, ast.Import):
-                        modules = [alias.name for alias in node.names]
-                    else:
-                        continue
-                    place = f"{path.relative_to(root.parent)}:{node.lineno}"
-                    found += [(place, m) for m in modules if m.split(".")[0] == "orchestrl"]
+                    found += [(f"{path.relative_to(root.parent)}:{node.lineno}", module)
+                              for module in imported(node) if module.split(".")[0] == "orchestrl"]
     return sorted(set(found))
 
 
