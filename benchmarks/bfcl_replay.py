@@ -17,13 +17,13 @@ import tempfile
 import time
 
 from orchestrl.api import Task, ToolResult
-from orchestrl.plugins.bfcl.entries import CATEGORIES, load_entries
-from orchestrl.plugins.bfcl.environment import BfclEnvironment
-from orchestrl.plugins.bfcl.tasks import entry_to_task
 from orchestrl.plugins.cache.diskcache_backend import DiskCacheBackend
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.env.render import render_response
+from orchestrl.plugins.worlds.bfcl.entries import CATEGORIES, load_entries
+from orchestrl.plugins.worlds.bfcl.environment import BfclEnvironment
+from orchestrl.plugins.worlds.bfcl.tasks import entry_to_task
 
 
 def run(env: BfclEnvironment, tasks: list[Task]) -> tuple[float, list[list[ToolResult]]]:

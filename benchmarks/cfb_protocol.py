@@ -15,12 +15,12 @@ import argparse
 import time
 from pathlib import Path
 
+from orchestrl.plugins.benchmarks.cfb.loaders import load_items
+from orchestrl.plugins.benchmarks.cfb.observations import GoldObservations
+from orchestrl.plugins.benchmarks.cfb.protocol import run_item
 from orchestrl.plugins.cache.importers import import_booking_dir
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import ResponseCache
-from orchestrl.plugins.cfb.loaders import load_items
-from orchestrl.plugins.cfb.observations import GoldObservations
-from orchestrl.plugins.cfb.protocol import run_item
 from orchestrl.plugins.policies.scripted import ScriptedPolicy
 from orchestrl.plugins.tools.schema import load_schemas
 

@@ -44,7 +44,6 @@ from types import SimpleNamespace
 
 from orchestrl.api import Trajectory
 from orchestrl.config import compose
-from orchestrl.plugins.booking.data import load_tasks, load_templates, load_tools
 from orchestrl.plugins.rewards import paper_checks, prepared, text_trajectory
 from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.rewards.gold import gold_trajectory
@@ -54,6 +53,7 @@ from orchestrl.plugins.rewards.trl_adapter import trl_reward_functions
 from orchestrl.plugins.rollout.engine import RolloutLimits
 from orchestrl.plugins.training.parts import with_merged_calls
 from orchestrl.plugins.training.trl_env import environment_factories, toolset_name
+from orchestrl.plugins.worlds.booking.data import load_tasks, load_templates, load_tools
 
 TARGET = 10_000.0
 REFERENCE_RATE = 2_684

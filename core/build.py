@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from orchestrl.api import RewardTerm, World
 from orchestrl.errors import ConfigError
+from orchestrl.signature import keyword_parameters, swallows_extras
 
 
 def build(node: DictConfig, **runtime: Any) -> Any:
@@ -26,8 +27,6 @@ def build(node: DictConfig, **runtime: Any) -> Any:
     if "_target_" not in node:
         raise ConfigError(f"config node {OmegaConf.to_container(node)!r} names no component")
     from hydra.utils import get_class
-
-    from orchestrl.signature import keyword_parameters, swallows_extras
 
     try:
         cls = get_class(node._target_)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from omegaconf import DictConfig
 
-from orchestrl.config import CONFIG_MODULE, compose
+from orchestrl.config import CONFIG_MODULE, as_config_error, compose
 from orchestrl.errors import OrchestrlError, PluginError
 
 Handler = Callable[[list[str]], int]
@@ -90,8 +90,6 @@ def validate_overrides(overrides: Sequence[str], *, config_name: str = "config")
     overrides at their first value, so each swept value is checked once.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    from orchestrl.config import as_config_error
 
     try:
         parsed = OverridesParser.create().parse_overrides(list(overrides))

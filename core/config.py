@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 
 from orchestrl.errors import ConfigError
 from orchestrl.home import register_resolver
+from orchestrl.host import get_host
 from orchestrl.nodes import check_root
 
 CONFIG_MODULE = "orchestrl.conf"
@@ -27,8 +28,6 @@ def compose(overrides: Sequence[str] = (), *, config_name: str = "config") -> Di
     from hydra import compose as hydra_compose
     from hydra import initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
-
-    from orchestrl.host import get_host
 
     get_host()
     global_hydra = GlobalHydra.instance()

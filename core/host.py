@@ -65,8 +65,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "orchestrl.plugins.samplers.constrained",
     "orchestrl.plugins.samplers.unconstrained",
     "orchestrl.plugins.commands.synth",
-    "orchestrl.plugins.worlds.booking",
-    "orchestrl.plugins.worlds.bfcl",
+    "orchestrl.plugins.worlds.booking.world",
+    "orchestrl.plugins.worlds.bfcl.world",
 )
 """Module paths of the built-in plugins, registered in this order."""
 

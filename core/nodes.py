@@ -21,6 +21,8 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+from orchestrl.errors import ConfigError
+
 GROUP = "schema"
 
 
@@ -160,7 +162,6 @@ add keys to it), so these are checked after composition by :func:`check_root`.""
 
 def check_root(cfg: Any) -> None:
     """Raise ConfigError (one line naming the key) when a top-level scalar has the wrong type."""
-    from orchestrl.errors import ConfigError
 
     for key, (kind, words) in ROOT_TYPES.items():
         value = cfg.get(key) if key in cfg else None

@@ -22,6 +22,8 @@ import pytest
 from omegaconf import DictConfig
 
 from orchestrl import host as host_module
+from orchestrl.cli import main
+from orchestrl.config import compose
 
 
 @dataclass
@@ -75,7 +77,6 @@ def plugin_host(
 @pytest.fixture
 def compose_config(hydra_state: None) -> Callable[..., DictConfig]:
     """Compose the shipped config with overrides (uses the current process-wide host)."""
-    from orchestrl.config import compose
 
     def _compose(*overrides: str, config_name: str = "config") -> DictConfig:
         return compose(list(overrides), config_name=config_name)
@@ -88,7 +89,6 @@ def run_cli(
     hydra_state: None, capsys: pytest.CaptureFixture[str], tmp_path: Any, monkeypatch: Any
 ) -> Callable[..., CliResult]:
     """Run ``orchestrl`` in-process with outputs under the test's tmp_path."""
-    from orchestrl.cli import main
 
     monkeypatch.setenv("ORCHESTRL_OUTPUT_DIR", str(tmp_path / "outputs"))
 

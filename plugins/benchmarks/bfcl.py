@@ -6,13 +6,13 @@ updated some more functions" message, and the held-out tools join the offered on
 policy acts step after step through the rollout engine's :class:`~orchestrl.plugins.rollout.
 engine.Episode` (tool schemas in OpenAI form, rendered by the policy's chat template; calls
 parsed from structured ``tool_calls`` or ``<tool_call>`` text), each call executed on the real
-backends by :class:`~orchestrl.plugins.bfcl.environment.BfclEnvironment`, until a step has no
+backends by :class:`~orchestrl.plugins.worlds.bfcl.environment.BfclEnvironment`, until a step has no
 call. More than ``max_steps_per_turn`` steps in a turn, the token budget, or a policy failure
 ends the entry early (BFCL's force-termination: the entry fails).
 
 Scores per entry: ``valid`` (BFCL's all-or-nothing verdict from
-:func:`~orchestrl.plugins.bfcl.checker.check_entry`, with its error type), ``partial`` (the share
-of scored turns passing BFCL's state and response checks) and, when a ``reward`` runtime
+:func:`~orchestrl.plugins.worlds.bfcl.checker.check_entry`, with its error type), ``partial``
+(the share of scored turns passing BFCL's state and response checks) and, when a ``reward`` runtime
 dependency is given (anything with ``score(trajectory, task)``, e.g. the configured
 :class:`~orchestrl.plugins.rewards.combined.CombinedReward`) or else ``reward_preset`` names a
 shipped preset (default ``graduated``), the graduated reward of the trajectory; and the
@@ -25,7 +25,7 @@ overall (entry- or call-weighted) and per category as ``<category>/<metric>``. F
 Entries run in threads (``workers`` in flight) when the policy is ``parallel_safe`` (e.g.
 ``policy=llamacpp`` or ``policy=openai``, whose servers batch concurrent requests); otherwise
 one after another. Each entry has its own environment and backends, the backends' calls hold
-the executor's process-wide lock (:mod:`~orchestrl.plugins.bfcl.executor`), and the rows are
+the executor's process-wide lock (:mod:`~orchestrl.plugins.worlds.bfcl.executor`), and the rows are
 written and returned in the entries' order, so the results are those of the sequential run.
 """
 
@@ -41,9 +41,18 @@ from typing import Any
 from orchestrl import hookimpl
 from orchestrl.api import RESPONSE_CHARS, Benchmark, Policy, Task, ToolCall, Trajectory
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.bfcl.prompt import SYSTEM_PROMPT
-from orchestrl.plugins.rollout.driver import Rules
-from orchestrl.plugins.rollout.engine import Episode
+from orchestrl.jsonl import read_jsonl
+from orchestrl.plugins.rewards.presets import preset_reward
+from orchestrl.plugins.rollout.driver import Rules, drive
+from orchestrl.plugins.rollout.engine import Episode, RolloutLimits
+from orchestrl.plugins.rollout.prompt import openai_tools
+from orchestrl.plugins.worlds.bfcl.calls import format_call
+from orchestrl.plugins.worlds.bfcl.checker import check_entry
+from orchestrl.plugins.worlds.bfcl.entries import CATEGORIES, load_entries, tools_for_turn
+from orchestrl.plugins.worlds.bfcl.environment import BfclEnvironment, bfcl_cache, exact_json
+from orchestrl.plugins.worlds.bfcl.prompt import SYSTEM_PROMPT
+from orchestrl.plugins.worlds.bfcl.split import SPLITS, select
+from orchestrl.plugins.worlds.bfcl.tasks import entry_to_task, task_to_entry
 from orchestrl.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -81,20 +90,18 @@ class BfclBenchmark(Benchmark):
 
         ``categories``: any of multi_turn_base, multi_turn_miss_func, multi_turn_miss_param,
         multi_turn_long_context (default multi_turn_base). ``split``: all | eval | train, the
-        scenarios of the documented split (:mod:`orchestrl.plugins.bfcl.split`). ``subset``: the
-        first ``subset`` selected entries of each category (0: all). ``ids``: only these entry
-        ids. ``max_steps_per_turn``: BFCL's MAXIMUM_STEP_LIMIT, assistant steps per user turn
-        before force-termination. ``token_budget``: tokens the policy may generate over one
-        entry. ``tool_description_chars``: compact the tool descriptions to this many
-        characters (0: names, types and enums only; None: BFCL's full docs); set it as in
+        scenarios of the documented split (:mod:`orchestrl.plugins.worlds.bfcl.split`).
+        ``subset``: the first ``subset`` selected entries of each category (0: all). ``ids``:
+        only these entry ids. ``max_steps_per_turn``: BFCL's MAXIMUM_STEP_LIMIT, assistant
+        steps per user turn before force-termination. ``token_budget``: tokens the policy may
+        generate over one entry. ``tool_description_chars``: compact the tool descriptions to
+        this many characters (0: names, types and enums only; None: BFCL's full docs); set it as in
         training so the evaluated model sees the prompts it was trained on.
         ``system_prompt``: the system turn ("" for none). ``reward_preset``: the reward preset
         (conf/reward) scoring each trajectory when the run loop passes no ``reward``; "" for
         none. ``workers``: entries in flight at once when the policy is ``parallel_safe``
         (else 1). ``reward`` and ``cache`` are runtime dependencies, never config.
         """
-        from orchestrl.plugins.bfcl.entries import CATEGORIES
-        from orchestrl.plugins.bfcl.split import SPLITS
 
         self.categories = list(categories or ["multi_turn_base"])
         unknown = [c for c in self.categories if c not in CATEGORIES]
@@ -125,15 +132,11 @@ class BfclBenchmark(Benchmark):
         self.progress = progress
         self.reward_preset = reward_preset
         self.reward = reward
-        from orchestrl.plugins.bfcl.environment import bfcl_cache
 
         self.cache = bfcl_cache(cache)
 
     def tasks(self) -> list[Task]:
         """The selected entries as tasks, category by category."""
-        from orchestrl.plugins.bfcl.entries import load_entries
-        from orchestrl.plugins.bfcl.split import select
-        from orchestrl.plugins.bfcl.tasks import entry_to_task
 
         tasks = []
         for category in self.categories:
@@ -149,16 +152,12 @@ class BfclBenchmark(Benchmark):
         """Run every selected entry, write the per-entry results and summary, return metrics."""
         from tqdm import tqdm
 
-        from orchestrl.plugins.bfcl.environment import BfclEnvironment
-
         output_dir = Path(output_dir)
         output_dir.mkdir(parents=True, exist_ok=True)
         tasks = self.tasks()
         if not tasks:
             raise ConfigError("the bfcl benchmark selected no entries")
         if self.reward is None and self.reward_preset:
-            from orchestrl.plugins.rewards.presets import preset_reward
-
             self.reward = preset_reward(self.reward_preset)
 
         def one(task: Task) -> dict[str, Any]:
@@ -187,7 +186,6 @@ class BfclBenchmark(Benchmark):
     def item_counts(self, output_dir: Path) -> dict[str, dict[str, tuple[float, float]]]:
         """Per entry of ``bfcl_results.jsonl``: accuracy, partial, call accuracy (matched of
         gold calls) and reward, the counts :func:`summarize` averages."""
-        from orchestrl.jsonl import read_jsonl
 
         path = Path(output_dir) / "bfcl_results.jsonl"
         counts: dict[str, dict[str, tuple[float, float]]] = {}
@@ -203,8 +201,6 @@ class BfclBenchmark(Benchmark):
 
     def run_entry(self, policy: Policy, env: Any, task: Task) -> dict[str, Any]:
         """One entry: the episode, BFCL's verdict, the partial score and the reward."""
-        from orchestrl.plugins.bfcl.checker import check_entry
-        from orchestrl.plugins.bfcl.tasks import task_to_entry
 
         trajectory, model_turns = self.episode(policy, env, task)
         entry = task_to_entry(task)
@@ -233,8 +229,6 @@ class BfclBenchmark(Benchmark):
         """Roll the policy out over the task's user turns (the rollout driver with
         :class:`UserTurns`); return the trajectory and its calls per turn and step (parsed
         calls only, as BFCL decodes them)."""
-        from orchestrl.plugins.rollout.driver import drive
-        from orchestrl.plugins.rollout.engine import RolloutLimits
 
         limits = RolloutLimits(
             max_calls_per_turn=self.max_calls_per_step,
@@ -257,8 +251,6 @@ class UserTurns(Rules):
     :attr:`model_turns`."""
 
     def __init__(self, task: Task, max_steps: int, tool_description_chars: int | None) -> None:
-        from orchestrl.plugins.bfcl.tasks import task_to_entry
-
         self.entry = task_to_entry(task)
         self.user_turns: list[list[dict[str, Any]]] = task.metadata["turns"]
         self.held_out = {int(k) for k in task.metadata.get("missed_function", {})}
@@ -297,9 +289,6 @@ class UserTurns(Rules):
         return None
 
     def _turn_tools(self) -> list[dict[str, Any]]:
-        from orchestrl.plugins.bfcl.entries import tools_for_turn
-        from orchestrl.plugins.rollout.prompt import openai_tools
-
         return openai_tools(tools_for_turn(self.entry, self.turn), self.tool_description_chars)
 
 
@@ -325,7 +314,6 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, float]:
 def matched_calls(task: Task, model_turns: list[list[list[ToolCall]]]) -> int:
     """Gold calls the model made in their own user turn with exactly the gold arguments (each
     model call matches at most one gold call; order within the turn is not required)."""
-    from orchestrl.plugins.bfcl.environment import exact_json
 
     matched = 0
     for turn, steps in enumerate(model_turns):
@@ -339,8 +327,6 @@ def matched_calls(task: Task, model_turns: list[list[list[ToolCall]]]) -> int:
 
 
 def _call_text(call: ToolCall) -> str:
-    from orchestrl.plugins.bfcl.calls import format_call
-
     return format_call(call)
 
 

@@ -1,8 +1,9 @@
 """Benchmark ``complexfuncbench``: ComplexFuncBench's turn accuracy, success rate, call accuracy.
 
 Evaluates any policy deterministically against recorded responses (the protocol is in
-:mod:`orchestrl.plugins.cfb.protocol`; items come from a native ComplexFuncBench JSONL file or
-a Booking trace file such as ``eval_80.jsonl``, see :mod:`orchestrl.plugins.cfb.loaders`).
+:mod:`orchestrl.plugins.benchmarks.cfb.protocol`; items come from a native ComplexFuncBench JSONL
+file or a Booking trace file such as ``eval_80.jsonl``, see
+:mod:`orchestrl.plugins.benchmarks.cfb.loaders`).
 
 Runtime dependency: ``cache``, the response cache (a
 :class:`~orchestrl.plugins.cache.response_cache.ResponseCache`) where gold observations missing
@@ -24,7 +25,20 @@ from typing import Any
 
 from orchestrl import hookimpl
 from orchestrl.api import RESPONSE_CHARS, Benchmark, Policy, Task
+from orchestrl.build import build
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.benchmarks.cfb.judge import PolicyJudge
+from orchestrl.plugins.benchmarks.cfb.loaders import load_items
+from orchestrl.plugins.benchmarks.cfb.metrics import item_counts, summarize
+from orchestrl.plugins.benchmarks.cfb.observations import GoldObservations
+from orchestrl.plugins.benchmarks.cfb.protocol import ProtocolLimits
+from orchestrl.plugins.benchmarks.cfb.report import write_report
+from orchestrl.plugins.benchmarks.cfb.runner import ITEMS_FILE, evaluate_items, read_results
+from orchestrl.plugins.cache.importers import import_booking_dir
+from orchestrl.plugins.cache.memory_backend import MemoryBackend
+from orchestrl.plugins.cache.response_cache import ResponseCache
+from orchestrl.plugins.rewards.presets import preset_reward
+from orchestrl.plugins.tools.schema import load_schemas
 from orchestrl.registry import Registry
 
 MISSING_MODES = ("truncate", "skip")
@@ -66,7 +80,6 @@ class ComplexFuncBench(Benchmark):
         policy node (``_target_`` ...) used as judge; None: rules only. ``cache`` is a
         runtime dependency, never config.
         """
-        from orchestrl.plugins.cfb.protocol import ProtocolLimits
 
         if missing_gold not in MISSING_MODES:
             raise ConfigError(f"missing_gold '{missing_gold}' is not one of "
@@ -94,7 +107,6 @@ class ComplexFuncBench(Benchmark):
 
     def load(self) -> list[Task]:
         """The items this configuration runs, in file order."""
-        from orchestrl.plugins.cfb.loaders import load_items
 
         path = _resolve(self.items, self.data_dir)
         items = load_items(path, self.data_dir)
@@ -108,15 +120,8 @@ class ComplexFuncBench(Benchmark):
         return items[: self.limit] if self.limit else items
 
     def evaluate(self, policy: Policy, *, output_dir: Path) -> dict[str, float]:
-        from orchestrl.plugins.cfb.judge import PolicyJudge
-        from orchestrl.plugins.cfb.metrics import summarize
-        from orchestrl.plugins.cfb.observations import GoldObservations
-        from orchestrl.plugins.cfb.report import write_report
-        from orchestrl.plugins.cfb.runner import evaluate_items
-
         output_dir = Path(output_dir)
         items = self.load()
-        from orchestrl.plugins.rewards.presets import preset_reward
 
         judge = PolicyJudge(self.judge_policy) if self.judge_policy is not None else None
         reward = preset_reward(self.reward_preset) if self.reward_preset else None
@@ -134,22 +139,13 @@ class ComplexFuncBench(Benchmark):
         return headline
 
     def item_counts(self, output_dir: Path) -> dict[str, dict[str, tuple[float, float]]]:
-        from orchestrl.plugins.cfb.metrics import item_counts
-        from orchestrl.plugins.cfb.runner import ITEMS_FILE, read_results
-
         return item_counts(read_results(Path(output_dir) / ITEMS_FILE).values())
 
     def _cache(self) -> Any:
         cache = self.cache
         if cache is None:
-            from orchestrl.plugins.cache.memory_backend import MemoryBackend
-            from orchestrl.plugins.cache.response_cache import ResponseCache
-            from orchestrl.plugins.tools.schema import load_schemas
-
             cache = self.cache = ResponseCache(MemoryBackend(), load_schemas(self.data_dir))
         if self.seed_cache:
-            from orchestrl.plugins.cache.importers import import_booking_dir
-
             import_booking_dir(cache, self.data_dir, progress=self.progress)
             self.seed_cache = False
         return cache
@@ -169,8 +165,6 @@ def _judge_policy(node: Any) -> Policy | None:
     if node is None or isinstance(node, Policy):
         return node
     from omegaconf import OmegaConf
-
-    from orchestrl.build import build
 
     built = build(OmegaConf.create(node) if isinstance(node, dict) else node)
     if not isinstance(built, Policy):

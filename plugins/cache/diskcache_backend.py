@@ -23,6 +23,7 @@ import diskcache
 from orchestrl import hookimpl
 from orchestrl.api import CacheBackend
 from orchestrl.errors import DataError
+from orchestrl.home import cache_dir
 from orchestrl.registry import Registry
 
 
@@ -55,8 +56,6 @@ class DiskCacheBackend(CacheBackend):
     :func:`orchestrl.home.cache_dir`); a writer waits ``timeout_s`` for another process's lock."""
 
     def __init__(self, directory: str | None = None, timeout_s: float = 60.0) -> None:
-        from orchestrl.home import cache_dir
-
         directory = str(cache_dir()) if directory is None else directory
         self.directory = Path(directory)
         try:

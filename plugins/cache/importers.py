@@ -3,8 +3,8 @@
 Formats (one JSON record per line; :func:`detect_format` tells them apart by the first record):
 
 * ``booking`` — the trace files of the Booking data (``train_101.jsonl``, ``eval_80.jsonl``),
-  read with :func:`orchestrl.plugins.booking.data.load_tasks`; steps whose response is unknown
-  (``""``) are skipped and counted.
+  read with :func:`orchestrl.plugins.worlds.booking.data.load_tasks`; steps whose response is
+  unknown (``""``) are skipped and counted.
 * ``complexfuncbench`` — ComplexFuncBench's native entries: ``conversations`` with assistant
   ``function_call`` lists, each followed by an ``observation`` whose ``content`` lists one
   response per call, in order. Responses are stored as observed (the benchmark's ``data``
@@ -33,6 +33,7 @@ from tqdm import tqdm
 from orchestrl.errors import DataError
 from orchestrl.plugins.cache.import_checks import check_recordings, loads_record
 from orchestrl.plugins.cache.response_cache import Recording, ResponseCache, now
+from orchestrl.plugins.worlds.booking.data import EVAL_FILE, TRAIN_FILE, load_tasks
 
 FORMATS = ("booking", "complexfuncbench", "jsonl")
 
@@ -123,7 +124,6 @@ def import_booking_dir(
 ) -> list[ImportReport]:
     """Seed ``cache`` with every real response in a Booking data directory's trace files, in
     one all-or-nothing write."""
-    from orchestrl.plugins.booking.data import EVAL_FILE, TRAIN_FILE
 
     data_dir = Path(data_dir)
     return import_files(cache, [(data_dir / name, "booking") for name in (TRAIN_FILE, EVAL_FILE)],
@@ -149,8 +149,6 @@ def detect_format(path: Path) -> str:
 
 
 def _read_booking(path: Path, report: ImportReport) -> Iterator[Located]:
-    from orchestrl.plugins.booking.data import load_tasks
-
     lines = [number for number, _ in _jsonl(path)]  # strict pass: duplicate keys, huge ints
     try:
         tasks = load_tasks(path, {})

@@ -40,6 +40,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from orchestrl.api import JSON
+from orchestrl.plugins.tools.schema import coerce_arguments
 
 if TYPE_CHECKING:
     from orchestrl.plugins.tools.schema import ToolSchema
@@ -69,7 +70,6 @@ def canonical_arguments(
     function: str, arguments: Mapping[str, JSON], schema: ToolSchema | None = None
 ) -> dict[str, JSON]:
     """The arguments as the key sees them: type-coerced by ``schema``, then canonical."""
-    from orchestrl.plugins.tools.schema import coerce_arguments
 
     if not isinstance(arguments, Mapping):
         raise ValueError(f"the arguments of '{function}' are not an object")

@@ -32,6 +32,7 @@ from typing import Any
 
 from orchestrl.api import JSON, CacheBackend
 from orchestrl.plugins.cache.codec import (
+    CorruptEntryError,
     decode_record,
     decode_record_sized,
     encode_record,
@@ -40,6 +41,7 @@ from orchestrl.plugins.cache.codec import (
 from orchestrl.plugins.cache.keys import (
     canonical_arguments,
     canonical_json,
+    canonical_key,
     key_from_canonical,
     key_function,
 )
@@ -137,7 +139,6 @@ class ResponseCache:
 
     def key(self, function: str, arguments: Mapping[str, JSON], state: JSON = None) -> str:
         """The canonical key of a call (typed by this cache's schema of ``function``)."""
-        from orchestrl.plugins.cache.keys import canonical_key
 
         return canonical_key(function, arguments, self.schemas.get(function), state)
 
@@ -201,7 +202,6 @@ class ResponseCache:
 
     def stats(self) -> CacheStats:
         """Entries, bytes and conflicts per function, and responses per source; corrupt keys."""
-        from orchestrl.plugins.cache.codec import CorruptEntryError
 
         stats = CacheStats()
         sources: Counter[str] = Counter()

@@ -35,8 +35,12 @@ from orchestrl import hookimpl
 from orchestrl.commands import CommandTable
 from orchestrl.config import compose
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.cache.codec import CorruptEntryError, decode_record
+from orchestrl.plugins.cache.copy import copy_cache
 from orchestrl.plugins.cache.factory import open_cache
+from orchestrl.plugins.cache.importers import export_jsonl, import_files
 from orchestrl.plugins.cache.response_cache import ResponseCache
+from orchestrl.plugins.worlds.booking.data import EVAL_FILE, TRAIN_FILE
 
 SUBCOMMANDS = ("import", "stats", "verify", "delete", "export", "copy")
 
@@ -85,9 +89,6 @@ def _parse(parser: argparse.ArgumentParser, args: list[str]) -> argparse.Namespa
 
 
 def _import(cache: ResponseCache, args: list[str]) -> int:
-    from orchestrl.plugins.booking.data import EVAL_FILE, TRAIN_FILE
-    from orchestrl.plugins.cache.importers import import_files
-
     parser = _parser("import")
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--format", default="auto")
@@ -135,8 +136,6 @@ def _stats(cache: ResponseCache, args: list[str]) -> int:
 
 
 def _verify(cache: ResponseCache, args: list[str]) -> int:
-    from orchestrl.plugins.cache.codec import CorruptEntryError, decode_record
-
     parser = _parser("verify")
     parser.add_argument("--repair", action="store_true",
                         help="delete the entries and orphan files verify rejects")
@@ -194,8 +193,6 @@ def _delete(cache: ResponseCache, args: list[str]) -> int:
 
 
 def _export(cache: ResponseCache, args: list[str]) -> int:
-    from orchestrl.plugins.cache.importers import export_jsonl
-
     parser = _parser("export")
     parser.add_argument("file")
     ns = _parse(parser, args)
@@ -205,8 +202,6 @@ def _export(cache: ResponseCache, args: list[str]) -> int:
 
 
 def _copy(argv: list[str]) -> int:
-    from orchestrl.plugins.cache.copy import copy_cache
-
     if "--to" not in argv:
         raise ConfigError("cache copy needs '--to' followed by the target's overrides, "
                           "e.g. --to cache=redis")

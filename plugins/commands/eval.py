@@ -19,8 +19,10 @@ from typing import Any
 from omegaconf import DictConfig
 
 from orchestrl import hookimpl
+from orchestrl.build import build
 from orchestrl.commands import CommandTable, hydra_command
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.cache.factory import open_cache
 
 SUMMARY_FILE = "summary.json"
 
@@ -28,8 +30,6 @@ SUMMARY_FILE = "summary.json"
 def run_eval(cfg: DictConfig) -> dict[str, float]:
     """Evaluate ``cfg.policy`` on ``cfg.benchmark``; write summary.json; print the metrics."""
     from hydra.core.hydra_config import HydraConfig
-
-    from orchestrl.build import build
 
     for group, example in (("benchmark", "complexfuncbench"), ("policy", "scripted")):
         if cfg.get(group) is None:
@@ -105,7 +105,6 @@ def _check_miss_policy(cfg: DictConfig, benchmark: Any) -> None:
 def _open_cache(cfg: DictConfig) -> Any:
     if cfg.get("cache") is None:
         return None
-    from orchestrl.plugins.cache.factory import open_cache
 
     return open_cache(cfg)
 

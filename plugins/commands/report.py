@@ -12,11 +12,11 @@ from pathlib import Path
 from orchestrl import hookimpl
 from orchestrl.commands import CommandTable
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.pipeline.report import collect, markdown_table, write_report
 
 
 def report(argv: list[str]) -> int:
     """Write report.md (table of mean ± std over seeds) and PNG plots; print the table."""
-    from orchestrl.plugins.pipeline.report import collect, markdown_table, write_report
 
     parser = _Parser(prog="orchestrl report")
     parser.add_argument("multirun_dir")

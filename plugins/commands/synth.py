@@ -20,6 +20,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from orchestrl import hookimpl
+from orchestrl.build import build_world
 from orchestrl.commands import CommandTable, hydra_command
 from orchestrl.errors import ConfigError
 
@@ -37,7 +38,6 @@ def run_dir() -> Path:
 def synth(cfg: DictConfig, out: Path | None = None) -> dict:
     """Run the configured world's synthesis into ``out`` (default: the Hydra run directory);
     return the summary."""
-    from orchestrl.build import build_world
 
     if cfg.get("sampler") is None:
         raise ConfigError("the config chooses no sampler; add sampler=constrained")

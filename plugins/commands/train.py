@@ -16,14 +16,13 @@ from omegaconf import DictConfig
 from orchestrl import hookimpl
 from orchestrl.commands import CommandTable, hydra_command
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.training.sft import train_sft
 
 
 def train(cfg: DictConfig) -> dict:
     """Run the configured trainer; return its summary."""
     name = str(cfg.trainer.get("name", ""))
     if name == "sft":
-        from orchestrl.plugins.training.sft import train_sft
-
         summary = train_sft(cfg)
     elif name == "grpo":
         from orchestrl.plugins.training.grpo import train_grpo

@@ -22,6 +22,7 @@ from orchestrl.build import build_world
 from orchestrl.plugins.pipeline.artifacts import ArtifactStore
 from orchestrl.plugins.pipeline.heldout import Heldout, heldout_stages
 from orchestrl.plugins.pipeline.intervals import paired
+from orchestrl.plugins.pipeline.run_report import write_run_report
 from orchestrl.plugins.pipeline.stage_runner import StageRunner
 from orchestrl.plugins.pipeline.stages import (
     eval_stage,
@@ -115,7 +116,6 @@ def _run(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
                                    default=None)),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    from orchestrl.plugins.pipeline.run_report import write_run_report
 
     report = write_run_report(summary, results, out)
     stage.console.print(f"report: {report}")

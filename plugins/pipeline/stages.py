@@ -24,10 +24,15 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from orchestrl.build import build_world
+from orchestrl.build import build, build_world
+from orchestrl.config import compose
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.cache.factory import open_cache
 from orchestrl.plugins.pipeline.intervals import interval
 from orchestrl.plugins.policies.llama_server import find_server_binary
+from orchestrl.plugins.synthesis.output import read_tasks
+from orchestrl.plugins.synthesis.split import capacity_of
+from orchestrl.plugins.training.sft import train_sft
 
 ITEM_COUNTS = "item_counts.json"
 ENGINES = ("auto", "policy")
@@ -38,8 +43,6 @@ def synth_stage(cfg: DictConfig, work: Path, n: int | None = None,
     """Write ``n`` tasks (default ``synth.n``) of the world's sampler, with ``sampler_options``
     merged into its node, to ``work/tasks.jsonl`` (and the sampler's summary); return the
     count, the templates, steps and domains of what was written."""
-    from orchestrl.plugins.synthesis.output import read_tasks
-    from orchestrl.plugins.synthesis.split import capacity_of
 
     sampler = {**world_node(cfg, "sampler", "sampler"), **(sampler_options or {})}
     stage_cfg = with_updates(cfg, {"synth.output": "tasks.jsonl", "synth.overlap_with": None,
@@ -66,8 +69,6 @@ def train_stage(cfg: DictConfig, trainer: str, work: Path, tasks_file: Path,
     data["holdout"] = 0  # the pipeline evaluates on the benchmark, not on held-out tasks
     stage_cfg = with_updates(cfg, {"trainer": node})
     if trainer == "sft":
-        from orchestrl.plugins.training.sft import train_sft
-
         return train_sft(stage_cfg)
     from orchestrl.plugins.training.grpo import train_grpo
 
@@ -77,8 +78,6 @@ def train_stage(cfg: DictConfig, trainer: str, work: Path, tasks_file: Path,
 def eval_stage(cfg: DictConfig, work: Path, adapters: list[Path]) -> dict[str, Any]:
     """Evaluate the policy with ``adapters`` (applied in training order: all but the last are
     merged into the weights, the last is loaded on top) on the benchmark into ``work``."""
-    from orchestrl.build import build
-    from orchestrl.plugins.cache.factory import open_cache
 
     stage_cfg = with_updates(cfg, {"benchmark": world_node(cfg, "eval", "benchmark"),
                             "policy": world_node(cfg, "eval_policy", "policy")})
@@ -116,8 +115,6 @@ def evaluation_config(cfg: DictConfig) -> DictConfig:
     if engine == "policy" or not str(cfg.policy.get("_target_", "")).endswith(
             ".TransformersPolicy"):
         return cfg
-    from orchestrl.config import compose  # the config module composes with every plugin
-
     try:
         find_server_binary()
     except ConfigError as missing:

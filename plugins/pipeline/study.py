@@ -46,6 +46,7 @@ from orchestrl.plugins.pipeline.stages import (
     with_updates,
     world_node,
 )
+from orchestrl.plugins.pipeline.study_report import write_study_report
 from orchestrl.plugins.rewards.presets import preset_node
 from orchestrl.plugins.training.memory import return_large_blocks
 
@@ -139,7 +140,6 @@ def _study(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
                       "commit": commit, "machine": _machine(), "command": _command(),
                       "policy": policy.get("_target_")}
     (out / STUDY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    from orchestrl.plugins.pipeline.study_report import write_study_report
 
     report = write_study_report(summary, out / "results.md")
     stage.console.print(f"report: {report}")

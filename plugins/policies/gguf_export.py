@@ -28,7 +28,7 @@ from typing import Any
 
 from orchestrl.errors import ConfigError
 from orchestrl.home import models_dir
-from orchestrl.plugins.policies.models import SMOLLM2, smollm2_gguf
+from orchestrl.plugins.policies.models import SMOLLM2, load_model, smollm2_gguf
 
 GGUF_TYPES = ("source", "q8_0", "f16", "f32")
 """``source``: the base file as shipped (no adapter only); else the type of the 2-D tensors."""
@@ -85,8 +85,6 @@ def merged_weights(model: str, adapters: list[str]) -> dict[str, Any]:
     """The base's fp32 state dict (numpy arrays) with ``adapters`` merged in, in order."""
     import torch
     from peft import PeftModel
-
-    from orchestrl.plugins.policies.models import load_model
 
     if model.endswith(".gguf"):
         from transformers import AutoModelForCausalLM

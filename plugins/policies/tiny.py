@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.policies.model_files import atomic_dir, model_cache_dir, smollm2_gguf
 
 _TINY = re.compile(r"^tiny(?:-(\d+)x(\d+))?$")
 
@@ -27,7 +28,6 @@ def parse_tiny_name(name: str) -> tuple[int, int]:
 
 def tiny_model_dir(hidden: int = 32, layers: int = 2, seed: int = 0) -> Path:
     """Directory of the tiny model, built on first use (a second or two)."""
-    from orchestrl.plugins.policies.models import atomic_dir, model_cache_dir
 
     target = model_cache_dir() / f"tiny-llama-{hidden}x{layers}-seed{seed}"
     if (target / "config.json").is_file():
@@ -60,7 +60,6 @@ def tiny_model_dir(hidden: int = 32, layers: int = 2, seed: int = 0) -> Path:
 
 def _smollm2_tokenizer_source() -> str:
     """The converted SmolLM2 directory when it exists, else a tokenizer-only GGUF read."""
-    from orchestrl.plugins.policies.models import model_cache_dir, smollm2_gguf
 
     gguf = smollm2_gguf()
     converted = model_cache_dir() / gguf.stem
@@ -69,8 +68,6 @@ def _smollm2_tokenizer_source() -> str:
     tokenizer_dir = model_cache_dir() / f"{gguf.stem}-tokenizer"
     if not (tokenizer_dir / "tokenizer.json").is_file():
         from transformers import AutoTokenizer
-
-        from orchestrl.plugins.policies.models import atomic_dir
 
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         with atomic_dir(tokenizer_dir) as staging:

@@ -23,6 +23,9 @@ from typing import Any
 
 from orchestrl import hookimpl
 from orchestrl.api import JSON, Policy, PolicyOutput
+from orchestrl.errors import ContextBudgetExceeded
+from orchestrl.plugins.policies.chat_template import render_prompt
+from orchestrl.plugins.policies.models import load_model, load_tokenizer
 from orchestrl.registry import Registry
 
 
@@ -45,8 +48,6 @@ class TransformersPolicy(Policy):
         prefix_cache: bool = True,
     ) -> None:
         from peft import PeftModel
-
-        from orchestrl.plugins.policies.models import load_model, load_tokenizer
 
         lm = load_model(model, dtype=dtype, device=device)
         for merged in base_adapters or []:
@@ -90,9 +91,6 @@ class TransformersPolicy(Policy):
     def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
         """Render, generate one turn, and return its text (special tokens removed)."""
         import torch
-
-        from orchestrl.errors import ContextBudgetExceeded
-        from orchestrl.plugins.policies.chat_template import render_prompt
 
         ids = torch.tensor([render_prompt(self.tokenizer, messages, tools)])
         encoded = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from omegaconf import DictConfig
 
 from orchestrl.api import RewardTerm, Task, Trajectory
+from orchestrl.build import build_reward_terms
 from orchestrl.errors import ConfigError, PluginError
 from orchestrl.plugins.rewards.analysis import Analysis, analyse
 from orchestrl.plugins.rewards.base import MatchedTerm
@@ -52,7 +53,6 @@ class CombinedReward:
     @classmethod
     def from_config(cls, reward: DictConfig) -> CombinedReward:
         """Build from a composed ``reward`` node (``reward.terms.<name>`` with weights)."""
-        from orchestrl.build import build_reward_terms
 
         return cls(build_reward_terms(reward))
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from omegaconf import DictConfig
 
+from orchestrl.config import compose
+from orchestrl.plugins.rewards.combined import CombinedReward
+
 
 def preset_node(name: str) -> DictConfig:
     """The ``reward`` node of preset ``name``; ConfigError (one line) for an unknown one."""
-    from orchestrl.config import compose
 
     node = compose([f"reward={name}"]).reward
     assert isinstance(node, DictConfig)
@@ -20,6 +22,5 @@ def preset_node(name: str) -> DictConfig:
 
 def preset_reward(name: str):  # -> CombinedReward (import kept lazy: it loads every term)
     """The :class:`~orchestrl.plugins.rewards.combined.CombinedReward` of preset ``name``."""
-    from orchestrl.plugins.rewards.combined import CombinedReward
 
     return CombinedReward.from_config(preset_node(name))

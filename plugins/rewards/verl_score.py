@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import Any
 
 from orchestrl.api import Trajectory
+from orchestrl.config import compose
 from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.rewards.task_codec import task_from_json
 from orchestrl.plugins.rewards.text_trajectory import records_from_text
@@ -60,6 +61,5 @@ def compute_score(
 @lru_cache(maxsize=16)
 def reward_preset(name: str) -> CombinedReward:
     """The shipped reward preset ``name``, built once (ConfigError on an unknown name)."""
-    from orchestrl.config import compose
 
     return CombinedReward.from_config(compose([f"reward={name}"]).reward)

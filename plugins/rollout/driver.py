@@ -8,8 +8,8 @@ copy of the loop:
 * :class:`PlainRules`, the rollout of training and of :func:`rollout`: calls are executed on the
   environment; the episode ends with the first turn without a call (``answer``), after
   ``max_turns`` turns or over the token budget;
-* ComplexFuncBench's turn protocol (:mod:`orchestrl.plugins.cfb.protocol`) answers calls with
-  gold observations and stops on unmatched turns and format-retry limits;
+* ComplexFuncBench's turn protocol (:mod:`orchestrl.plugins.benchmarks.cfb.protocol`) answers calls
+  with gold observations and stops on unmatched turns and format-retry limits;
 * BFCL's user turns (:mod:`orchestrl.plugins.benchmarks.bfcl`) append the next user message
   when a step makes no call and force-quit a turn after its step limit.
 

@@ -38,6 +38,7 @@ from orchestrl.api import (
     Trajectory,
 )
 from orchestrl.errors import CacheMissError, OrchestrlError
+from orchestrl.plugins.env.render import render_response
 from orchestrl.plugins.parsing.tool_calls import (
     openai_tool_call,
     parse_text,
@@ -74,7 +75,6 @@ class RolloutLimits:
 
 def render_tool_content(content: JSON, budget_chars: int) -> str:
     """A tool message's text: the environment's JSON-aware rendering within ``budget_chars``."""
-    from orchestrl.plugins.env.render import render_response
 
     return render_response(content, budget_chars)
 

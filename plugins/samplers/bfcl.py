@@ -1,7 +1,7 @@
 """Sampler ``bfcl``: tasks of controlled complexity from the BFCL world's training scenarios.
 
 Candidates are the *turn prefixes* of the training entries (scenarios of the ``train`` side of
-:mod:`orchestrl.plugins.bfcl.split`, in the configured categories): the first *k* user turns
+:mod:`orchestrl.plugins.worlds.bfcl.split`, in the configured categories): the first *k* user turns
 of a conversation with their ground truth, on the entry's initial configuration. A prefix is
 a coherent conversation of its own (no later turn is referred to), so no new text has to be
 written. A candidate is kept when
@@ -16,7 +16,7 @@ BFCL's evaluation offers them) or only those of the classes its ground truth cal
 (``tools="used"``: fewer distractors and about 30% shorter prompts for a small CPU budget). The
 scenario's backends are the same either way.
 
-Sampling is stratified by mined template (:mod:`orchestrl.plugins.bfcl.templates`, the
+Sampling is stratified by mined template (:mod:`orchestrl.plugins.worlds.bfcl.templates`, the
 prefix's per-turn function names): templates are visited round-robin in an order shuffled by
 ``seed``, each yielding its candidates in a seeded order, so frequent shapes do not crowd out
 rare ones. ``stats`` counts candidates, accepted tasks and rejections by reason
@@ -32,12 +32,12 @@ from collections.abc import Iterator
 from orchestrl import hookimpl
 from orchestrl.api import Sampler, Task
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.bfcl.checker import check_entry, ground_truth_calls
-from orchestrl.plugins.bfcl.entries import BfclEntry, function_docs, load_entries
-from orchestrl.plugins.bfcl.executor import ERROR_PREFIX
-from orchestrl.plugins.bfcl.split import DEFAULT_EVAL_FRACTION, DEFAULT_SEED, select
-from orchestrl.plugins.bfcl.tasks import entry_to_task
-from orchestrl.plugins.bfcl.templates import pattern_of
+from orchestrl.plugins.worlds.bfcl.checker import check_entry, ground_truth_calls
+from orchestrl.plugins.worlds.bfcl.entries import BfclEntry, function_docs, load_entries
+from orchestrl.plugins.worlds.bfcl.executor import ERROR_PREFIX
+from orchestrl.plugins.worlds.bfcl.split import DEFAULT_EVAL_FRACTION, DEFAULT_SEED, select
+from orchestrl.plugins.worlds.bfcl.tasks import entry_to_task
+from orchestrl.plugins.worlds.bfcl.templates import pattern_of
 from orchestrl.registry import Registry
 
 TOOL_CHOICES = ("involved", "used")

@@ -46,10 +46,6 @@ class ConstrainedSampler(SynthesisSampler):
     def __init__(
         self,
         *,
-        weighting: str = "uniform",
-        template_ids: list[str] | None = None,
-        min_steps: int = 1,
-        max_steps: int | None = None,
         min_depth: int = 1,
         max_depth: int | None = None,
         max_fan_in: int | None = None,
@@ -57,30 +53,26 @@ class ConstrainedSampler(SynthesisSampler):
         max_branches: int | None = None,
         domains: list[str] | None = None,
         mixed_domains: bool | None = None,
-        distractors: int = 2,
         distractor_domain: str = "same",
         budget: int = 5000,
         give_up: int = 3,
-        max_attempts: int | None = None,
         max_per_template: int | None = None,
         opaque_free: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)  # data_dir, templates, verify, ...: SynthesisSampler's
+        super().__init__(**kwargs)  # data_dir, weighting, min_steps, ...: SynthesisSampler's
         if distractor_domain not in ("same", "any"):
             raise ConfigError(f"unknown distractor_domain '{distractor_domain}'; "
                               "available: any, same")
-        if budget < 1 or distractors < 0:
+        if budget < 1 or self.distractors < 0:
             raise ConfigError(f"budget must be positive and distractors not negative, got "
-                              f"budget={budget} distractors={distractors}")
-        self.filters = Filters(min_steps, max_steps, min_depth, max_depth, max_fan_in,
-                               min_branches, max_branches, domains, mixed_domains, template_ids)
-        self.weighting = weighting
-        self.distractors = distractors
+                              f"budget={budget} distractors={self.distractors}")
+        self.filters = Filters(self.min_steps, self.max_steps, min_depth, max_depth, max_fan_in,
+                               min_branches, max_branches, domains, mixed_domains,
+                               self.template_ids)
         self.distractor_domain = distractor_domain
         self.budget = budget
         self.give_up = max(1, give_up)
-        self.max_attempts = max_attempts
         if max_per_template is not None and max_per_template < 1:
             raise ConfigError(f"max_per_template must be at least 1, got {max_per_template}")
         self.max_per_template = max_per_template
@@ -90,10 +82,7 @@ class ConstrainedSampler(SynthesisSampler):
         self._search_memo: dict[str, TemplateSearch] | None = None
         self._shapes: dict[str, TaskShape] = {}  # template id -> its task shape
         self._pools: dict[tuple, list[str]] = {}  # distractor pools by gold functions
-        self.chosen = [t for t in self.templates if self.filters.accepts(t, self.function_domains)]
-        if not self.chosen:
-            raise ConfigError("no workflow template passes the complexity filters")
-        TemplateDraw(self.chosen, weighting)  # an unknown weighting fails here, not mid-run
+        self.chosen = self.choose(self.filters)
 
     def sample(self, n: int, *, seed: int) -> Iterator[Task]:
         rng = random.Random(seed)

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from orchestrl import hookimpl
 from orchestrl.api import Task
-from orchestrl.errors import CacheMissError, ConfigError
+from orchestrl.errors import CacheMissError
 from orchestrl.plugins.synthesis.assemble import build_task, offered_tools
 from orchestrl.plugins.synthesis.base import SynthesisSampler
 from orchestrl.plugins.synthesis.collector import fewer_collections, restore
@@ -38,26 +38,12 @@ class UnconstrainedSampler(SynthesisSampler):
 
     name = "unconstrained"
 
-    def __init__(
-        self,
-        *,
-        weighting: str = "uniform",
-        template_ids: list[str] | None = None,
-        min_steps: int = 1,
-        max_steps: int | None = None,
-        distractors: int = 2,
-        max_attempts: int | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)  # data_dir, templates, verify, ...: SynthesisSampler's
-        filters = Filters(min_steps=min_steps, max_steps=max_steps, template_ids=template_ids)
-        self.chosen = [t for t in self.templates if filters.accepts(t, self.function_domains)]
-        if not self.chosen:
-            raise ConfigError("no workflow template passes the filters")
-        self.weighting = weighting
-        TemplateDraw(self.chosen, weighting)  # an unknown weighting fails here, not mid-run
-        self.distractors = distractors
-        self.max_attempts = max_attempts
+    def __init__(self, **kwargs: Any) -> None:
+        """Options: :class:`~orchestrl.plugins.synthesis.base.SynthesisSampler`'s (``weighting``,
+        ``min_steps``, ``max_steps``, ``template_ids``, ``distractors``, ``max_attempts``...)."""
+        super().__init__(**kwargs)
+        self.chosen = self.choose(Filters(min_steps=self.min_steps, max_steps=self.max_steps,
+                                          template_ids=self.template_ids))
         self._values: dict[str, dict[str, list[Any]]] | None = None
 
     def sample(self, n: int, *, seed: int) -> Iterator[Task]:

@@ -24,17 +24,20 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from orchestrl.api import Sampler, Task, ToolEnvironment
+from orchestrl.build import build
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.booking.data import EVAL_FILE, TRAIN_FILE, load_tasks, load_tools
+from orchestrl.plugins.env.environment import CachedEnvironment
 from orchestrl.plugins.synthesis.derivability import derivability_problems
 from orchestrl.plugins.synthesis.hygiene import excluded_keys
 from orchestrl.plugins.synthesis.index import CallIndex
 from orchestrl.plugins.synthesis.mining import attach_mined, mine_templates
 from orchestrl.plugins.synthesis.renderers.base import QueryRenderer
 from orchestrl.plugins.synthesis.renderers.template import TemplateRenderer
+from orchestrl.plugins.synthesis.selection import Filters, TemplateDraw
 from orchestrl.plugins.synthesis.summary import SynthesisSummary
 from orchestrl.plugins.synthesis.template import Template, function_domains, load_template_file
 from orchestrl.plugins.synthesis.verify import Replayer
+from orchestrl.plugins.worlds.booking.data import EVAL_FILE, TRAIN_FILE, load_tasks, load_tools
 
 DEFAULT_RENDERER = {
     "_target_": "orchestrl.plugins.synthesis.renderers.template.TemplateRenderer",
@@ -42,7 +45,14 @@ DEFAULT_RENDERER = {
 
 
 class SynthesisSampler(Sampler):
-    """Base of the template samplers (not registered itself)."""
+    """Base of the template samplers (not registered itself).
+
+    It owns the options every template sampler has, so each default is written once:
+    ``weighting`` (``uniform`` or ``frequency`` draws of templates), ``template_ids``,
+    ``min_steps`` / ``max_steps`` (complexity filters), ``distractors`` (tools offered beyond
+    the gold ones) and ``max_attempts`` (None: the sampler's own limit for ``n``). Subclasses
+    take ``**kwargs`` and hand them here.
+    """
 
     name = "synthesis"
 
@@ -56,6 +66,12 @@ class SynthesisSampler(Sampler):
         verify: bool = True,
         progress: bool = True,
         project: bool | None = None,
+        weighting: str = "uniform",
+        template_ids: list[str] | None = None,
+        min_steps: int = 1,
+        max_steps: int | None = None,
+        distractors: int = 2,
+        max_attempts: int | None = None,
         cache: Any = None,
         env: ToolEnvironment | None = None,
     ) -> None:
@@ -74,7 +90,22 @@ class SynthesisSampler(Sampler):
         self.excluded_keys = excluded_keys(exclude, cache, self.tools)
         self._index: CallIndex | None = None
         self.project = project
+        self.weighting = weighting
+        self.template_ids = template_ids
+        self.min_steps = min_steps
+        self.max_steps = max_steps
+        self.distractors = distractors
+        self.max_attempts = max_attempts
         self.summary = SynthesisSummary(self.name)
+
+    def choose(self, filters: Filters) -> list[Template]:
+        """The templates ``filters`` accepts, in file order; a :class:`ConfigError` when none
+        does or when ``weighting`` is unknown (at construction, not mid-run)."""
+        chosen = [t for t in self.templates if filters.accepts(t, self.function_domains)]
+        if not chosen:
+            raise ConfigError("no workflow template passes the complexity filters")
+        TemplateDraw(chosen, self.weighting)
+        return chosen
 
     @property
     def index(self) -> CallIndex:
@@ -136,8 +167,6 @@ def _renderer(node: Any) -> QueryRenderer:
     if isinstance(node, QueryRenderer):
         return node
     if isinstance(node, dict | DictConfig):
-        from orchestrl.build import build
-
         built = build(OmegaConf.create(node) if isinstance(node, dict) else node)
         if isinstance(built, QueryRenderer):
             return built
@@ -145,6 +174,4 @@ def _renderer(node: Any) -> QueryRenderer:
 
 
 def _strict_environment(cache: Any) -> ToolEnvironment:
-    from orchestrl.plugins.env.environment import CachedEnvironment
-
     return CachedEnvironment(cache.schemas, cache, "strict")

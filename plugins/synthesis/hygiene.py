@@ -22,8 +22,8 @@ from typing import Any
 from orchestrl.api import Task
 from orchestrl.errors import DataError
 from orchestrl.jsonl import read_jsonl
-from orchestrl.plugins.booking.data import load_tasks
 from orchestrl.plugins.synthesis.output import read_tasks
+from orchestrl.plugins.worlds.booking.data import load_tasks
 
 KeyFunction = Callable[[str, Mapping[str, Any]], str]
 

@@ -15,6 +15,8 @@ import functools
 import re
 from typing import Any
 
+from orchestrl.plugins.synthesis.values import STRONG, strength
+
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
                 "ten", "eleven", "twelve")
 
@@ -129,7 +131,6 @@ def statable(value: Any) -> bool:
 
     Coordinates (floats) count as statable; long digit strings, tokens and ids do not.
     """
-    from orchestrl.plugins.synthesis.values import STRONG, strength
 
     if isinstance(value, list):
         return all(statable(v) for v in value)

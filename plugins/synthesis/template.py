@@ -25,7 +25,7 @@ from typing import Any
 from orchestrl.api import DependencyRef
 from orchestrl.errors import DataError
 from orchestrl.paths import parse_path
-from orchestrl.plugins.booking.data import TEMPLATES_FILE, load_templates
+from orchestrl.plugins.worlds.booking.data import TEMPLATES_FILE, load_templates
 
 _ENDPOINT = re.compile(r"/api/v\d+/([A-Za-z]+)/")
 

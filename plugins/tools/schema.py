@@ -25,6 +25,8 @@ from typing import Any
 
 from orchestrl.api import JSON, ErrorKind
 from orchestrl.errors import DataError
+from orchestrl.jsonl import read_jsonl
+from orchestrl.plugins.worlds.booking.data import TOOLS_FILE
 
 OBJECT_TYPES = frozenset({"dict", "object"})
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -130,9 +132,6 @@ def load_schemas(source: str | Path | Iterable[Mapping[str, Any]]) -> dict[str, 
     """Schemas by name from a data directory, a ``tools.jsonl`` path, or records; a file that
     holds none is a DataError (an empty world would score every policy 0, silently)."""
     if isinstance(source, str | Path):
-        from orchestrl.jsonl import read_jsonl
-        from orchestrl.plugins.booking.data import TOOLS_FILE
-
         path = Path(source)
         path = path / TOOLS_FILE if path.is_dir() else path
         schemas = {}

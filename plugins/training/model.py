@@ -14,6 +14,8 @@ from typing import Any
 from omegaconf import DictConfig
 
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.policies.models import load_model, load_tokenizer
+from orchestrl.plugins.training.memory import prepare_cpu_training
 
 
 def load_for_training(cfg: DictConfig) -> tuple[Any, Any]:
@@ -22,8 +24,6 @@ def load_for_training(cfg: DictConfig) -> tuple[Any, Any]:
     Also applies :func:`~orchestrl.plugins.training.memory.prepare_cpu_training` (smaller
     logit tiles, freed blocks returned to the OS) before the trainer is built.
     """
-    from orchestrl.plugins.policies.models import load_model, load_tokenizer
-    from orchestrl.plugins.training.memory import prepare_cpu_training
 
     prepare_cpu_training()
 

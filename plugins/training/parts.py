@@ -18,7 +18,10 @@ from typing import Any
 from omegaconf import DictConfig
 
 from orchestrl.api import Task
+from orchestrl.config import compose
+from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.rewards.task_codec import task_to_json
+from orchestrl.plugins.rewards.trl_adapter import trl_reward_functions
 from orchestrl.plugins.rollout.engine import RolloutLimits
 from orchestrl.plugins.rollout.prompt import initial_messages
 from orchestrl.plugins.training import data
@@ -47,12 +50,8 @@ class GrpoParts:
 
 def grpo_parts(cfg: DictConfig | Sequence[str] = ()) -> GrpoParts:
     """The parts for a composed config, or for overrides of the shipped config."""
-    from orchestrl.plugins.rewards.combined import CombinedReward
-    from orchestrl.plugins.rewards.trl_adapter import trl_reward_functions
 
     if not isinstance(cfg, DictConfig):
-        from orchestrl.config import compose
-
         cfg = compose(["trainer=grpo", *cfg])
     split = data.load_split(cfg)
     limits = data.rollout_limits(cfg)

@@ -21,9 +21,9 @@ def test_every_location_follows_orchestrl_home(clean_env, compose_config, tmp_pa
     cfg = compose_config()
     assert cfg.cache.directory == str(tmp_path / "h" / "cache")
     assert cfg.run.artifacts == str(tmp_path / "h" / "artifacts")
-    from orchestrl.plugins.bfcl.package import ensure_project_root
     from orchestrl.plugins.cache.diskcache_backend import DiskCacheBackend
-    from orchestrl.plugins.policies.models import model_cache_dir
+    from orchestrl.plugins.policies.model_files import model_cache_dir
+    from orchestrl.plugins.worlds.bfcl.package import ensure_project_root
 
     assert model_cache_dir() == tmp_path / "h" / "models"
     assert ensure_project_root() == tmp_path / "h" / "bfcl"

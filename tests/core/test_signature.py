@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 import pytest
@@ -137,19 +138,91 @@ def test_bind_reaches_parameters_of_the_base_class() -> None:
         signature_config(Leaf, bind={"missing": 1})
 
 
-def test_synthesis_samplers_write_only_their_own_options(plugin_host) -> None:
-    import inspect
+def _own_defaults(cls: type) -> dict[str, Any]:
+    """The keyword parameters ``cls``'s own ``__init__`` declares, with their defaults."""
+    init = vars(cls).get("__init__")
+    if init is None:
+        return {}
+    return {p.name: p.default for p in inspect.signature(init).parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
 
+
+def _shared_bases(cls: type, kind_base: type) -> list[type]:
+    """The classes above ``cls`` that its kind's abstract type does not already stand for."""
+    return [k for k in cls.__mro__[1:] if k is not object and not issubclass(kind_base, k)
+            and k is not kind_base]
+
+
+def _same(first: Any, second: Any) -> bool:
+    """Whether two defaults are the same written value (a required parameter has none)."""
+    empty = inspect.Parameter.empty
+    return first is not empty and second is not empty and type(first) is type(second) \
+        and first == second
+
+
+def repeated_defaults(classes: list[type], kind_base: type) -> list[str]:
+    """Every option whose default is written twice with the same value: by a class and one of
+    its bases, or by two classes under a common base (siblings), which should declare it once.
+    A subclass that declares a base's option with another default overrides it (not a repeat).
+    """
+    found = []
+    for cls in classes:
+        own = _own_defaults(cls)
+        for base in _shared_bases(cls, kind_base):
+            theirs = _own_defaults(base)
+            for name in sorted(own.keys() & theirs.keys()):
+                if _same(own[name], theirs[name]):
+                    found.append(f"{cls.__qualname__} repeats {base.__qualname__}'s "
+                                 f"'{name}' = {own[name]!r}")
+    for i, first in enumerate(classes):
+        for second in classes[i + 1:]:
+            common = set(_shared_bases(first, kind_base)) & set(_shared_bases(second, kind_base))
+            if not common:
+                continue
+            mine, theirs = _own_defaults(first), _own_defaults(second)
+            for name in sorted(mine.keys() & theirs.keys()):
+                if _same(mine[name], theirs[name]):
+                    found.append(f"{first.__qualname__} and {second.__qualname__} both declare "
+                                 f"'{name}' = {mine[name]!r}")
+    return found
+
+
+def test_no_default_is_written_twice_across_a_class_its_bases_and_siblings(plugin_host) -> None:
+    problems = []
+    for kind, registry in plugin_host.registries.items():
+        classes = list(dict.fromkeys(component.cls for component in registry))
+        problems += repeated_defaults(classes, KINDS[kind].base)
+    assert problems == []
+
+
+class Sibling(Shared):
+    def __init__(self, *, budget: int = 10, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+
+
+class Other(Shared):
+    def __init__(self, *, budget: int = 10, templates: str = "shipped", verify: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+
+
+def test_the_repeated_default_check_finds_base_and_sibling_repeats() -> None:
+    assert repeated_defaults([Sibling, Other], Sampler) == [
+        "Other repeats Shared's 'templates' = 'shipped'",
+        "Sibling and Other both declare 'budget' = 10",
+    ]
+    # Middle overrides Shared's verify with another default; Closed takes no option of Leaf's
+    assert repeated_defaults([Middle, Leaf, Closed], Sampler) == []
+
+
+def test_synthesis_samplers_keep_every_shared_option_in_their_config(plugin_host) -> None:
     from orchestrl.plugins.synthesis.base import SynthesisSampler
 
     shared = set(inspect.signature(SynthesisSampler).parameters)
     samplers = plugin_host.registries["sampler"]
     for name in ("constrained", "unconstrained"):
-        cls = samplers.get(name).cls
-        own = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
-        assert not own & shared, f"{name} repeats SynthesisSampler's {sorted(own & shared)}"
         fields = {f.name for f in dataclasses.fields(samplers.get(name).config)}
-        assert shared - {"cache", "env"} <= fields and own <= fields
+        assert shared - {"cache", "env"} <= fields
 
 
 def test_build_hands_a_forwarding_constructor_only_what_its_base_accepts() -> None:

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from orchestrl.api import Task
-from orchestrl.plugins.booking.data import load_tasks, load_templates, load_tools
 from orchestrl.plugins.cache.importers import import_booking_dir
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.env.environment import CachedEnvironment
 from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.tools.schema import load_schemas
+from orchestrl.plugins.worlds.booking.data import load_tasks, load_templates, load_tools
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from orchestrl.api import Policy, Task
+from orchestrl.build import build
 from orchestrl.plugins.synthesis.derivability import derivability_problems, free_values
 from orchestrl.plugins.synthesis.renderers.base import QueryRenderer
 from orchestrl.plugins.synthesis.renderers.template import TemplateRenderer
@@ -34,8 +35,6 @@ class ParaphraseRenderer(QueryRenderer):
     def __init__(self, policy: Any, fallback: bool = True, max_chars: int = 2000,
                  base: QueryRenderer | None = None) -> None:
         if isinstance(policy, dict | DictConfig):
-            from orchestrl.build import build
-
             policy = build(OmegaConf.create(policy) if isinstance(policy, dict) else policy)
         if not isinstance(policy, Policy):
             raise TypeError(f"the paraphrase renderer needs a policy, got {type(policy).__name__}")

@@ -10,7 +10,7 @@ import pytest
 
 from orchestrl.build import build
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.cfb.loaders import load_items, write_native
+from orchestrl.plugins.benchmarks.cfb.loaders import load_items, write_native
 from orchestrl.plugins.policies.scripted import ScriptedPolicy
 
 

@@ -61,8 +61,8 @@ def test_the_real_data_keeps_its_keys(booking_dir) -> None:
     non-finite numbers were told apart from strings (ordinary values must key as before)."""
     import hashlib
 
-    from orchestrl.plugins.booking.data import load_tasks, load_tools
     from orchestrl.plugins.tools.schema import load_schemas
+    from orchestrl.plugins.worlds.booking.data import load_tasks, load_tools
 
     schemas = load_schemas(booking_dir)
     digest, count = hashlib.sha256(), 0

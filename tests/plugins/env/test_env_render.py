@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from orchestrl.plugins.booking.data import load_tasks
 from orchestrl.plugins.env.render import dumps, render_response
+from orchestrl.plugins.worlds.booking.data import load_tasks
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,11 @@ import pytest
 
 from orchestrl.api import ErrorKind, ToolEnvironment
 from orchestrl.errors import CacheMissError
-from orchestrl.plugins.booking.data import load_tasks
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.env.environment import CachedEnvironment
 from orchestrl.plugins.tools.schema import load_schemas
+from orchestrl.plugins.worlds.booking.data import load_tasks
 
 
 def same(a, b) -> bool:

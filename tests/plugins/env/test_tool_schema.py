@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from orchestrl.api import ErrorKind
-from orchestrl.plugins.booking.data import load_tasks
 from orchestrl.plugins.tools.schema import coerce_arguments, load_schemas, validate_call
+from orchestrl.plugins.worlds.booking.data import load_tasks
 
 
 def test_every_gold_call_of_the_real_traces_is_valid(booking_dir):

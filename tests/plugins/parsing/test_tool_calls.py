@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from orchestrl.api import ToolCall
-from orchestrl.plugins.booking.data import load_tasks, load_tools
 from orchestrl.plugins.parsing.tool_calls import (
     ParseLimits,
     parse_message,
@@ -17,6 +16,7 @@ from orchestrl.plugins.parsing.tool_calls import (
     parse_text,
     parse_tool_calls,
 )
+from orchestrl.plugins.worlds.booking.data import load_tasks, load_tools
 
 
 @pytest.fixture(scope="module")

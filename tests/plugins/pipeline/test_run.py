@@ -93,7 +93,7 @@ def test_a_bad_eval_engine_is_a_one_line_error_before_any_stage(plugin_host, run
 def test_the_default_world_is_booking(plugin_host, run_cli, run_env):
     result = run_cli("config")
     assert result.exit_code == 0, result.stderr
-    assert "_target_: orchestrl.plugins.worlds.booking.BookingWorld" in result.stdout
+    assert "_target_: orchestrl.plugins.worlds.booking.world.BookingWorld" in result.stdout
 
 
 TINY_BFCL = [

@@ -7,13 +7,8 @@ import json
 import pytest
 
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.policies.models import (
-    atomic_dir,
-    load_model,
-    load_tokenizer,
-    smollm2_dir,
-    smollm2_gguf,
-)
+from orchestrl.plugins.policies.model_files import atomic_dir, smollm2_gguf
+from orchestrl.plugins.policies.models import load_model, load_tokenizer, smollm2_dir
 from orchestrl.plugins.policies.tiny import parse_tiny_name
 from orchestrl.plugins.rollout.engine import RolloutLimits
 from orchestrl.plugins.training.chats import training_chats

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from orchestrl.api import Task
-from orchestrl.plugins.booking.data import load_tasks, load_templates, load_tools
+from orchestrl.plugins.worlds.booking.data import load_tasks, load_templates, load_tools
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from orchestrl.api import Task
-from orchestrl.plugins.booking.data import EVAL_FILE, TRAIN_FILE, load_tasks, load_tools
 from orchestrl.plugins.cache.importers import import_booking_dir
 from orchestrl.plugins.cache.memory_backend import MemoryBackend
 from orchestrl.plugins.cache.response_cache import ResponseCache
 from orchestrl.plugins.synthesis.template import Template, load_template_file
 from orchestrl.plugins.tools.schema import load_schemas
+from orchestrl.plugins.worlds.booking.data import EVAL_FILE, TRAIN_FILE, load_tasks, load_tools
 
 
 @pytest.fixture(scope="session")

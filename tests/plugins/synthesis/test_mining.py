@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from orchestrl.api import Task
-from orchestrl.plugins.booking.data import load_tasks, load_templates
 from orchestrl.plugins.synthesis.checking import argument_value, reproduces
 from orchestrl.plugins.synthesis.mining import (
     attach_mined,
@@ -10,6 +9,7 @@ from orchestrl.plugins.synthesis.mining import (
     mine_task,
     mine_templates,
 )
+from orchestrl.plugins.worlds.booking.data import load_tasks, load_templates
 
 
 def test_the_miner_recovers_the_reproducing_template_edges(booking_dir, tools) -> None:

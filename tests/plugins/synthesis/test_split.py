@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.booking.data import load_tools
 from orchestrl.plugins.synthesis.split import split_templates, stratum
 from orchestrl.plugins.synthesis.template import function_domains, load_template_file
+from orchestrl.plugins.worlds.booking.data import load_tools
 
 
 @pytest.fixture(scope="module")

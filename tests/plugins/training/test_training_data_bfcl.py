@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrl.plugins.bfcl.environment import BfclEnvironment
 from orchestrl.plugins.cache.factory import open_cache
 from orchestrl.plugins.training import data
 from orchestrl.plugins.training.chats import training_chats
+from orchestrl.plugins.worlds.bfcl.environment import BfclEnvironment
 
 NO_DATA = "data_dir=/nonexistent/booking"
 

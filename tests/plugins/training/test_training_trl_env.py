@@ -9,7 +9,6 @@ import pytest
 from transformers.utils import get_json_schema
 
 from orchestrl.api import ErrorKind
-from orchestrl.plugins.booking.data import load_tools
 from orchestrl.plugins.policies.scripted import ScriptedPolicy
 from orchestrl.plugins.rewards.task_codec import task_to_json
 from orchestrl.plugins.rewards.trl_adapter import trl_reward_functions
@@ -23,6 +22,7 @@ from orchestrl.plugins.training.trl_env import (
     tool_method,
     toolset_name,
 )
+from orchestrl.plugins.worlds.booking.data import load_tools
 
 LIMITS = RolloutLimits(response_chars=2048)
 

@@ -1,1 +1,0 @@
-"""The BFCL multi-turn world from ``bfcl-eval``: tasks, stateful backends, checker, environment."""

@@ -1,0 +1,293 @@
+"""The ``bfcl`` benchmark: runs a policy turn by turn and scores with BFCL's checker."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from orchestrl.api import JSON, PolicyOutput, Task
+from orchestrl.build import build
+from orchestrl.plugins.benchmarks.bfcl import BfclBenchmark
+from orchestrl.plugins.policies.bfcl_gold import BfclGoldPolicy
+from orchestrl.plugins.rewards.combined import CombinedReward
+from orchestrl.plugins.worlds.bfcl.entries import load_entries
+
+
+class DropLastTurn(BfclGoldPolicy):
+    """The gold policy, except that it answers the last user turn without calling anything."""
+
+    def begin_episode(self, task: Task) -> None:
+        super().begin_episode(task)
+        self._turns[-1] = []
+
+
+class RecordTools(BfclGoldPolicy):
+    """The gold policy, remembering the tool names offered at each call of ``act``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.offered: list[tuple[int, set[str]]] = []
+
+    def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
+        users = sum(1 for m in messages if m.get("role") == "user")
+        self.offered.append((users - 1, {t["function"]["name"] for t in tools}))
+        return super().act(messages, tools)
+
+
+class RecordSchemas(BfclGoldPolicy):
+    """The gold policy, remembering every tool schema it was offered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.schemas: list[dict[str, JSON]] = []
+
+    def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
+        self.schemas.extend(tools)
+        return super().act(messages, tools)
+
+
+class AlwaysPwd(BfclGoldPolicy):
+    """Calls ``pwd`` at every step and never ends a turn."""
+
+    def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
+        return PolicyOutput(text='<tool_call>{"name": "pwd", "arguments": {}}</tool_call>')
+
+
+def test_gold_policy_scores_every_base_entry_valid_with_full_reward(tmp_path, compose_config):
+    reward = CombinedReward.from_config(compose_config("reward=graduated").reward)
+    benchmark = BfclBenchmark(progress=False, reward=reward)
+    metrics = benchmark.evaluate(BfclGoldPolicy(), output_dir=tmp_path)
+    assert metrics["accuracy"] == 1.0 and metrics["partial"] == 1.0
+    assert metrics["call_accuracy"] == 1.0
+    assert metrics["multi_turn_base/entries"] == 200
+    assert metrics["reward"] > 0.99
+    rows = [json.loads(line) for line in (tmp_path / "bfcl_results.jsonl").read_text().splitlines()]
+    assert len(rows) == 200 and all(r["valid"] for r in rows)
+    assert json.loads((tmp_path / "bfcl_summary.json").read_text()) == metrics
+
+
+def test_a_missing_last_turn_fails_with_bfcl_reason_and_partial_credit(tmp_path):
+    benchmark = BfclBenchmark(subset=20, progress=False)
+    benchmark.evaluate(DropLastTurn(), output_dir=tmp_path)
+    rows = [json.loads(line) for line in (tmp_path / "bfcl_results.jsonl").read_text().splitlines()]
+    entries = {e.id: e for e in load_entries("multi_turn_base")}
+    for row in rows:
+        gold = entries[row["id"]].ground_truth
+        assert row["valid"] is (not gold[-1])
+        assert row["calls_gold"] - row["calls_matched"] == len(gold[-1])
+        if gold[-1]:
+            assert row["error_type"] == "multi_turn:empty_turn_model_response"
+            scored = sum(1 for turn in gold if turn)
+            assert row["partial"] == pytest.approx((scored - 1) / scored)
+    # the per-entry counts add up to the summary's metrics (what intervals resample)
+    counts = benchmark.item_counts(tmp_path)
+    metrics = json.loads((tmp_path / "bfcl_summary.json").read_text())
+    assert len(counts) == 20
+    for name in ("accuracy", "partial", "call_accuracy", "reward"):
+        num = sum(c[name][0] for c in counts.values())
+        den = sum(c[name][1] for c in counts.values())
+        assert num / den == pytest.approx(metrics[name])
+
+
+def test_miss_func_offers_held_out_tools_only_from_their_turn(tmp_path):
+    entry = load_entries("multi_turn_miss_func")[0]
+    policy = RecordTools()
+    benchmark = BfclBenchmark(categories=["multi_turn_miss_func"], ids=[entry.id],
+                              progress=False)
+    metrics = benchmark.evaluate(policy, output_dir=tmp_path)
+    assert metrics["accuracy"] == 1.0
+    (turn, names), = entry.missed_function.items()
+    for at, offered in policy.offered:
+        assert set(names) <= offered if at >= turn else not set(names) & offered
+
+
+def test_compact_tool_descriptions_keep_names_and_types_and_still_score(tmp_path):
+    full, compact = RecordSchemas(), RecordSchemas()
+    BfclBenchmark(ids=["multi_turn_base_1"], progress=False).evaluate(full, output_dir=tmp_path)
+    metrics = BfclBenchmark(ids=["multi_turn_base_1"], tool_description_chars=0,
+                            progress=False).evaluate(compact, output_dir=tmp_path)
+    assert metrics["accuracy"] == 1.0
+    assert len(json.dumps(compact.schemas)) < len(json.dumps(full.schemas)) / 2
+    assert not any("description" in s["function"] for s in compact.schemas)
+    for long, short in zip(full.schemas, compact.schemas, strict=True):
+        assert long["function"]["name"] == short["function"]["name"]
+        params = long["function"]["parameters"]
+        assert params.get("required") == short["function"]["parameters"].get("required")
+        assert {n: p.get("type") for n, p in params.get("properties", {}).items()} == {
+            n: p.get("type") for n, p in short["function"]["parameters"]["properties"].items()}
+
+
+def test_a_policy_that_never_stops_is_force_terminated(tmp_path):
+    benchmark = BfclBenchmark(ids=["multi_turn_base_1"], max_steps_per_turn=3, progress=False)
+    metrics = benchmark.evaluate(AlwaysPwd(), output_dir=tmp_path)
+    row = json.loads((tmp_path / "bfcl_results.jsonl").read_text())
+    assert metrics["accuracy"] == 0.0
+    assert row["stop_reason"] == "max_turns"
+    assert row["error_type"] == "multi_turn:force_terminated"
+    assert len(row["calls"]) == 1 and len(row["calls"][0]) == 4
+
+
+def test_benchmark_is_selected_and_built_from_config(compose_config, plugin_host):
+    cfg = compose_config("benchmark=bfcl", "benchmark.subset=2", "benchmark.split=eval",
+                         "benchmark.workers=2")
+    benchmark = build(cfg.benchmark)
+    assert isinstance(benchmark, BfclBenchmark) and benchmark.workers == 2
+    tasks = benchmark.tasks()
+    assert len(tasks) == 2
+
+
+def test_bad_config_values_are_one_line_errors():
+    from orchestrl.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="multi_turn_nope"):
+        BfclBenchmark(categories=["multi_turn_nope"])
+    with pytest.raises(ConfigError, match="split"):
+        BfclBenchmark(split="test")
+    with pytest.raises(ConfigError, match="tool_description_chars"):
+        BfclBenchmark(tool_description_chars=-1)
+    with pytest.raises(ConfigError, match="workers must be >= 1, got 0"):
+        BfclBenchmark(workers=0)
+
+
+def test_matched_calls_need_the_same_turn_exact_arguments_and_count_each_gold_call_once():
+    from orchestrl.api import GoldStep, ToolCall
+    from orchestrl.plugins.benchmarks.bfcl import matched_calls
+
+    steps = [GoldStep(index=0, function="cd", arguments={"folder": "docs"}, turn=0),
+             GoldStep(index=1, function="ls", arguments={}, turn=0),
+             GoldStep(index=2, function="cat", arguments={"file_name": "a.txt"}, turn=1)]
+    task = Task(id="t", query="q", tools=[], steps=steps)
+    cd, ls = ToolCall("cd", {"folder": "docs"}), ToolCall("ls", {})
+    assert matched_calls(task, [[[ls], [cd]], [[ToolCall("cat", {"file_name": "a.txt"})]]]) == 3
+    assert matched_calls(task, [[[cd, cd]], []]) == 1            # a repeat matches once
+    assert matched_calls(task, [[], [[cd], [ls]]]) == 0          # right calls, wrong turn
+    assert matched_calls(task, [[[ToolCall("cd", {"folder": "Docs"})]]]) == 0
+
+
+class ParallelGold(BfclGoldPolicy):
+    """The gold policy made parallel-safe (its per-episode turns live in the thread), pausing in
+    each step so that entries really overlap; records which threads acted and how many steps
+    were in flight at once."""
+
+    parallel_safe = True
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._count = threading.Lock()
+        self.threads: set[str] = set()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        super().__init__()
+
+    @property
+    def _turns(self) -> list[list[str]]:  # type: ignore[override]
+        return self._local.turns
+
+    @_turns.setter
+    def _turns(self, value: list[list[str]]) -> None:
+        self._local.turns = value
+
+    def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
+        with self._count:
+            self.threads.add(threading.current_thread().name)
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        time.sleep(0.002)
+        try:
+            return super().act(messages, tools)
+        finally:
+            with self._count:
+                self.in_flight -= 1
+
+
+def _rows(path) -> list[dict[str, JSON]]:
+    return [json.loads(line) for line in (path / "bfcl_results.jsonl").read_text().splitlines()]
+
+
+def test_workers_give_the_sequential_results_in_the_same_order(tmp_path):
+    options = {"categories": ["multi_turn_base", "multi_turn_miss_func"], "subset": 12,
+               "progress": False}
+    seq, par = ParallelGold(), ParallelGold()
+    first = BfclBenchmark(workers=1, **options).evaluate(seq, output_dir=tmp_path / "seq")
+    second = BfclBenchmark(workers=4, **options).evaluate(par, output_dir=tmp_path / "par")
+    assert len(seq.threads) == 1 and seq.most_in_flight == 1
+    assert len(par.threads) == 4 and par.most_in_flight > 1  # entries really overlapped
+    assert second == first and first["accuracy"] == 1.0 and first["entries"] == 24
+    rows = _rows(tmp_path / "par")
+    assert rows == _rows(tmp_path / "seq")
+    assert [r["id"] for r in rows] == [t.id for t in BfclBenchmark(**options).tasks()]
+
+
+def test_each_entry_in_flight_has_its_own_environment_and_backends(tmp_path, monkeypatch):
+    from orchestrl.plugins.worlds.bfcl.environment import BfclEnvironment
+
+    episodes: list[tuple[BfclEnvironment, str]] = []
+    reset = BfclEnvironment.reset
+
+    def spy(self, task=None):  # type: ignore[no-untyped-def]
+        if task is not None:
+            episodes.append((self, task.id))
+        reset(self, task)
+
+    monkeypatch.setattr(BfclEnvironment, "reset", spy)
+    benchmark = BfclBenchmark(subset=16, workers=4, progress=False)
+    assert benchmark.evaluate(ParallelGold(), output_dir=tmp_path)["accuracy"] == 1.0
+    assert len(episodes) == 16
+    assert len({id(env) for env, _ in episodes}) == 16
+    backends = [env._backends for env, _ in episodes if env._backends is not None]
+    assert len({id(b) for b in backends}) == len(backends) > 0
+
+
+def test_a_policy_that_is_not_parallel_safe_runs_in_the_calling_thread(tmp_path):
+    threads: set[str] = set()
+
+    class Gold(BfclGoldPolicy):
+        def act(self, messages, tools):  # type: ignore[no-untyped-def]
+            threads.add(threading.current_thread().name)
+            return super().act(messages, tools)
+
+    metrics = BfclBenchmark(subset=4, workers=4, progress=False).evaluate(
+        Gold(), output_dir=tmp_path)
+    assert metrics["accuracy"] == 1.0
+    assert threads == {threading.current_thread().name}
+
+
+def test_backend_calls_in_threads_do_not_see_each_others_mpmath_precision(monkeypatch):
+    import mpmath
+
+    from orchestrl.api import ToolCall
+    from orchestrl.plugins.worlds.bfcl.executor import BfclBackends
+    from orchestrl.plugins.worlds.bfcl.package import backend_class
+
+    math_api = backend_class("MathAPI")
+    entered, release = threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    def slow_precise(self, number: float) -> str:  # holds mp.dps = 50 for a while
+        mpmath.mp.dps = 50
+        entered.set()
+        release.wait(2.0)
+        return "done"
+
+    def plain(self, number: float) -> str:
+        seen.append(mpmath.mp.dps)
+        return "done"
+
+    monkeypatch.setattr(math_api, "slow_precise", slow_precise, raising=False)
+    monkeypatch.setattr(math_api, "plain", plain, raising=False)
+    default = mpmath.mp.dps
+    first = BfclBackends({}, ["MathAPI"])
+    second = BfclBackends({}, ["MathAPI"])
+    a = threading.Thread(target=first.execute, args=(ToolCall("slow_precise", {"number": 1}),))
+    b = threading.Thread(target=second.execute, args=(ToolCall("plain", {"number": 1}),))
+    a.start()
+    assert entered.wait(2.0)
+    b.start()
+    time.sleep(0.2)  # without the lock, b runs now, inside a's precision
+    release.set()
+    a.join()
+    b.join()
+    assert seen == [default] and mpmath.mp.dps == default
