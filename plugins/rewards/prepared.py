@@ -69,6 +69,17 @@ class PreparedTask:
     """Memo of orchestration: per ``(gold position, dependent argument)``, the last producer
     response seen and the canonical value it yields (one response held per argument)."""
 
+    seen: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    """Memo of the same measures by call object (``id`` to the call and its measures, at
+    most :data:`MEASURE_LIMIT`): scoring treats a call it has measured as immutable, as GRPO's
+    parsed and executed calls are (the parser shares the records of equal calls)."""
+
+    def see(self, call: Any, measured: Any) -> None:
+        """Keep ``measured`` for the object ``call`` in :attr:`seen` (emptied when full)."""
+        if len(self.seen) >= MEASURE_LIMIT:
+            self.seen.clear()
+        self.seen[id(call)] = (call, measured)
+
     def remember(self, key: Any, measured: Any) -> None:
         """Keep ``measured`` for ``key`` in :attr:`measures` (emptied when full: bounded)."""
         if len(self.measures) >= MEASURE_LIMIT:
