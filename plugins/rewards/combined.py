@@ -79,7 +79,8 @@ class CombinedReward:
                 value = term.score_analysis(analysis)  # type: ignore[attr-defined]
             else:
                 value = term.score(trajectory, task)
-            value = float(value)
+            if type(value) is not float:
+                value = float(value)
             if not 0.0 <= value <= 1.0:
                 checked(name, value)
             scores[name] = value

@@ -57,6 +57,11 @@ class PreparedTask:
     position_of: dict[int, int]
     """Gold position of each step ``index`` (``depends_on`` names indices)."""
 
+    flow: list[tuple[tuple[int | None, ...], tuple[tuple[str, int | None], ...]]] = field(
+        default_factory=list
+    )
+    """Per gold position: the gold positions of the steps it depends on (``depends_on``), and
+    each dependent argument with its producer's gold position (None: no such step)."""
     traits: dict[tuple[str, str], tuple[bool, str | None]] = field(default_factory=dict)
     """Memo of ``(unordered, declared type)`` per ``(function, parameter)``."""
     gold_names: list[str] = field(default_factory=list)
@@ -170,6 +175,17 @@ def _build(task: Task) -> PreparedTask:
         prepared.by_function.setdefault(step.function, []).append(position)
         prepared.gold_names.append(step.function)
         prepared.position_of[step.index] = position
+    position_of = prepared.position_of
+    prepared.flow = [
+        (
+            tuple(position_of.get(index) for index in step.depends_on),
+            tuple(
+                (argument, position_of.get(ref.from_step))
+                for argument, ref in step.dependency_args.items()
+            ),
+        )
+        for step in task.steps
+    ]
     return prepared
 
 
