@@ -351,13 +351,45 @@ def _entry_key(entry: Any, turn: int) -> tuple[Any, ...] | None:
         keys = (*entry, *function)
         values.append(arguments)
     types = tuple(map(type, values))
-    if (
-        not _PLAIN.issuperset(types)
-        or not _TEXT.issuperset(map(type, keys))
-        or (float in types and 0.0 in values)
-    ):
+    if not _PLAIN.issuperset(types):  # nested arguments (lists, objects): keyed recursively
+        if not _PLAIN_OR_NESTED.issuperset(types):
+            return None
+        values = [v if type(v) in _PLAIN else _nested_key(v, 0) for v in values]
+        if any(v is _NO_KEY for v in values):
+            return None
+    if not _TEXT.issuperset(map(type, keys)) or (float in types and 0.0 in values):
         return None
     return (turn, len(entry), len(function), keys, tuple(values), types)
+
+
+_NO_KEY = object()
+_PLAIN_OR_NESTED = _PLAIN | {list, dict}
+
+
+def _nested_key(value: Any, depth: int) -> Any:
+    """An exact, typed key of a JSON value (see :func:`_entry_key`), or :data:`_NO_KEY`."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return (kind, value)
+    if kind is float:
+        return _NO_KEY if value == 0.0 else (kind, value)
+    if depth >= 8:
+        return _NO_KEY
+    if kind is list:
+        items = [_nested_key(item, depth + 1) for item in value]
+    elif kind is dict:
+        items = []
+        for k, v in value.items():
+            if type(k) is not str:
+                return _NO_KEY
+            items.append(k)
+            items.append(_nested_key(v, depth + 1))
+        items.append(len(value))
+    else:
+        return _NO_KEY
+    if any(item is _NO_KEY for item in items):
+        return _NO_KEY
+    return (kind, *items)
 
 
 def _text_of(content: Any) -> str:

@@ -146,7 +146,9 @@ def merged_calls(completion: Sequence[Mapping[str, Any]], environment: Any) -> l
     cursor = 0
     turn = 0
     for message in completion:
-        if not isinstance(message, Mapping) or message.get("role") != "assistant":
+        if not (type(message) is dict or isinstance(message, Mapping)):
+            continue
+        if message.get("role") != "assistant":
             continue
         structured = bool(message.get("tool_calls"))
         for record in parse_message(message, turn=turn):
@@ -185,9 +187,12 @@ class MergedCalls:
 
 
 def _same_call(executed: ToolCall | None, call: ToolCall) -> bool:
-    return executed is not None and executed.name == call.name and (
-        dict(executed.arguments) == dict(call.arguments)
-    )
+    if executed is None or executed.name != call.name:
+        return False
+    ours, theirs = executed.arguments, call.arguments
+    if type(ours) is dict and type(theirs) is dict:  # as dict(...) == dict(...), without copies
+        return ours == theirs
+    return dict(ours) == dict(theirs)
 
 
 def _at_turn(record: CallRecord, turn: int, raw: str) -> CallRecord:
