@@ -34,6 +34,7 @@ analysed once however many terms there are, and the others return their term's c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 from orchestrl.api import CallRecord, RewardTerm, Task, ToolResult, Trajectory
@@ -127,7 +128,7 @@ def to_trajectory(completion: Any, environment: Any = None, *, task_id: str = ""
     """The trajectory of one TRL completion (see the module docstring)."""
     recorded = getattr(environment, "calls", None)
     from_environment = isinstance(recorded, list) and all(
-        isinstance(r, CallRecord) for r in recorded
+        map(isinstance, recorded, repeat(CallRecord))
     )
     if isinstance(completion, str):
         messages: list[dict[str, Any]] = [{"role": "assistant", "content": completion}]
@@ -143,7 +144,7 @@ def to_trajectory(completion: Any, environment: Any = None, *, task_id: str = ""
     if messages and messages[-1].get("role") == "assistant" and not messages[-1].get("tool_calls"):
         content = messages[-1].get("content")
         final = content if isinstance(content, str) else None
-    return Trajectory(task_id=task_id, messages=list(messages), calls=calls, final_answer=final)
+    return Trajectory(task_id=task_id, messages=messages, calls=calls, final_answer=final)
 
 
 def _calls_from_messages(messages: list[Mapping[str, Any]]) -> list[CallRecord]:

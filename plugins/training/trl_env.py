@@ -154,8 +154,10 @@ def merged_calls(completion: Sequence[Mapping[str, Any]], environment: Any) -> l
         for record in parse_message(message, turn=turn):
             call = record.call
             if call is not None and structured:
-                if cursor < len(executed) and _same_call(executed[cursor].call, call):
-                    records.append(_at_turn(executed[cursor], turn, record.raw))
+                ran = executed[cursor] if cursor < len(executed) else None
+                if ran is not None and _same_call(ran.call, call):
+                    raw = record.raw or ran.raw
+                    records.append(CallRecord(turn, raw, ran.call, ran.parse_error, ran.result))
                     cursor += 1
                     continue
                 if call.name not in offered:
@@ -194,6 +196,3 @@ def _same_call(executed: ToolCall | None, call: ToolCall) -> bool:
         return ours == theirs
     return dict(ours) == dict(theirs)
 
-
-def _at_turn(record: CallRecord, turn: int, raw: str) -> CallRecord:
-    return CallRecord(turn, raw or record.raw, record.call, record.parse_error, record.result)
