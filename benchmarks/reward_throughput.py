@@ -15,7 +15,10 @@ TRL reward functions (the GRPO path without an environment: every call parsed fr
 messages, every tool output from its text; a new batch object, with new strings, each pass),
 warm and cold (every memo emptied before the pass), and as GRPO scores them: TRL message lists
 with TRL's environments (their episodes' executed calls), each reward function wrapped by
-``with_merged_calls`` (the batch's calls merged with the episodes' records once). All paths run
+``with_merged_calls`` (the batch's calls merged with the episodes' records once); the pooled
+episodes hold the same record objects every pass, so the last row gives them new records with
+equal content each step, as a real GRPO step's episodes have (memos by object identity miss
+there; those by content still hit). All paths run
 in turn in each round, so they share the machine's load alike, and each is compared with a
 baseline timed in the same rounds: the reference-like `paper` path, which serialises, cuts and
 parses every response of every trajectory afresh as the reference's ``compute_score`` does (the
@@ -42,8 +45,9 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from orchestrl.api import Trajectory
+from orchestrl.api import CallRecord, ToolCall, Trajectory
 from orchestrl.config import compose
+from orchestrl.plugins.parsing import tool_calls
 from orchestrl.plugins.rewards import paper_checks, prepared, text_trajectory
 from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.rewards.gold import gold_trajectory
@@ -189,6 +193,7 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
                 prepared.clear_caches()
                 text_trajectory.clear_result_memo()
                 paper_checks._RESPONSE_MEMO.clear()
+                tool_calls.clear_memo()
             completions = batches.pop()
             for func in functions:
                 func(prompts=[""] * n, completions=completions, task=columns)
@@ -203,12 +208,16 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
         env.episode = SimpleNamespace(calls=gold.calls)
         pooled.append(env)
 
-    def grpo(name: str):
+    def grpo(name: str, fresh_records: bool = False):
         functions = [with_merged_calls(f) for f in trl_reward_functions(rewards[name])[0]]
         batches = [json.loads(grpo_text) for _ in range(2 * repeats)]
+        # fresh_records: each step's episodes hold new call records (new CallRecord and
+        # ToolCall objects, equal content), as a real GRPO step's episodes do
+        steps = [[_fresh_episode(env) for env in pooled] for _ in range(2 * repeats)]
 
         def batch() -> None:
-            completions, environments = batches.pop(), list(pooled)  # new lists each step
+            completions = batches.pop()  # new lists each step
+            environments = steps.pop() if fresh_records else list(pooled)
             for func in functions:
                 func(prompts=[""] * n, completions=completions, task=columns,
                      environments=environments)
@@ -224,6 +233,7 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
         ("TRL message lists, graduated, cold", messages("graduated", fresh=True), None),
         ("GRPO (environments, merged), graduated", grpo("graduated"), "messages"),
         ("GRPO (environments, merged), paper", grpo("paper"), None),
+        ("GRPO, merged, new records each step", grpo("graduated", fresh_records=True), None),
     ]
     best = _interleaved([fn for _, fn, _ in paths], repeats)
     base = _rate(n, best[0])
@@ -249,6 +259,18 @@ def _trl_completion(gold: Trajectory) -> list[dict]:
     return [
         {k: v for k, v in m.items() if k != "tool_call_id"} for m in gold.messages[1:]
     ]
+
+
+def _fresh_episode(env: object) -> object:
+    """A pooled environment whose episode holds copies of its records (same results)."""
+    copy = object.__new__(type(env))
+    copy.episode = SimpleNamespace(calls=[  # type: ignore[attr-defined]
+        CallRecord(r.turn, r.raw, None if r.call is None else ToolCall(
+            r.call.name, json.loads(json.dumps(r.call.arguments)), r.call.id
+        ), r.parse_error, r.result)
+        for r in env.episode.calls  # type: ignore[attr-defined]
+    ])
+    return copy
 
 
 def _interleaved(functions: list, repeats: int) -> list[float]:

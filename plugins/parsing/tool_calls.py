@@ -91,20 +91,53 @@ def parse_text(
 def parse_tool_calls(
     tool_calls: Iterable[Any], *, turn: int = 0, limits: ParseLimits = DEFAULT_PARSE_LIMITS
 ) -> list[CallRecord]:
-    """Records for structured ``tool_calls`` (OpenAI/TRL shape), one per entry."""
+    """Records for structured ``tool_calls`` (OpenAI/TRL shape), one per entry.
+
+    With the default limits, records of entries in the common shape are memoised by content
+    (:func:`_entry_key`; at most :data:`MEMO_ENTRIES`): GRPO scores many completions that make
+    the same calls, and TRL hands each batch over as new objects. A memoised record, and its
+    call's ``arguments``, are shared between callers: treat them as read-only. The memo is a
+    plain dict (safe to share between threads under the GIL: at worst an entry is lost).
+    """
     records = []
+    memo = _STRUCTURED if limits is DEFAULT_PARSE_LIMITS else None
     for position, entry in enumerate(tool_calls):
-        raw = _raw_of(entry, limits)
+        key = None
+        if memo is not None and position < limits.max_calls:
+            key = _entry_key(entry, turn)
+            if key is not None:
+                hit = memo.get(key)
+                if hit is not None:
+                    records.append(hit)
+                    continue
+        text = _raw_text(entry)
+        raw = _clip(text, limits)
         if position >= limits.max_calls:
             records.append(_failed(turn, raw, f"more than {limits.max_calls} calls in one turn"))
             continue
         try:
-            call = _call_from_object(entry, limits)
+            record = CallRecord(turn=turn, raw=raw, call=_call_from_object(entry, limits))
         except ValueError as exc:
-            records.append(_failed(turn, raw, str(exc)))
-            continue
-        records.append(CallRecord(turn=turn, raw=raw, call=call))
+            record = _failed(turn, raw, str(exc))
+        records.append(record)
+        if key is not None and len(text) <= MEMO_RAW_CHARS:
+            if len(memo) >= MEMO_ENTRIES:  # type: ignore[arg-type]
+                memo.clear()  # type: ignore[union-attr]
+            memo[key] = record  # type: ignore[index]
     return records
+
+
+MEMO_ENTRIES = 4_096
+"""Structured calls whose records :func:`parse_tool_calls` keeps (emptied when full)."""
+MEMO_RAW_CHARS = 2_048
+"""Longest call (as JSON text) that is memoised: the memo holds at most
+``MEMO_ENTRIES * MEMO_RAW_CHARS`` characters."""
+_STRUCTURED: dict[tuple[Any, ...], CallRecord] = {}
+
+
+def clear_memo() -> None:
+    """Forget the structured calls :func:`parse_tool_calls` memoised (a cold start)."""
+    _STRUCTURED.clear()
 
 
 def parse_message(
@@ -283,11 +316,80 @@ _RAW_ENCODER = json.JSONEncoder(ensure_ascii=False, default=repr)
 
 
 def _raw_of(entry: Any, limits: ParseLimits) -> str:
+    return _clip(_raw_text(entry), limits)
+
+
+def _raw_text(entry: Any) -> str:
     try:
-        text = _RAW_ENCODER.encode(entry)
+        return _RAW_ENCODER.encode(entry)
     except (ValueError, TypeError, RecursionError):
-        text = repr(type(entry))
-    return _clip(text, limits)
+        return repr(type(entry))
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_TEXT = frozenset({str})
+
+
+def _entry_key(entry: Any, turn: int) -> tuple[Any, ...] | None:
+    """A key equal for two structured calls (and turns) exactly when their JSON is equal
+    value for value, type for type and in key order, so that both parse to the same record
+    and the same ``raw``; None outside the common shape, ``{..., "function": {..., "arguments":
+    object of scalars | text}}`` of plain ``dict``, ``str``, ``int``, ``float``, ``bool`` and
+    None (a float zero has no key: ``-0.0 == 0.0``, but their JSON differs)."""
+    if type(entry) is not dict:
+        return None
+    function = entry.get("function")
+    if type(function) is not dict:
+        return None
+    arguments = function.get("arguments")
+    values = [v for k, v in entry.items() if k != "function"]
+    values += [v for k, v in function.items() if k != "arguments"]
+    if type(arguments) is dict:
+        keys = (*entry, *function, *arguments)
+        values += arguments.values()
+    else:
+        keys = (*entry, *function)
+        values.append(arguments)
+    types = tuple(map(type, values))
+    if not _PLAIN.issuperset(types):  # nested arguments (lists, objects): keyed recursively
+        if not _PLAIN_OR_NESTED.issuperset(types):
+            return None
+        values = [v if type(v) in _PLAIN else _nested_key(v, 0) for v in values]
+        if any(v is _NO_KEY for v in values):
+            return None
+    if not _TEXT.issuperset(map(type, keys)) or (float in types and 0.0 in values):
+        return None
+    return (turn, len(entry), len(function), keys, tuple(values), types)
+
+
+_NO_KEY = object()
+_PLAIN_OR_NESTED = _PLAIN | {list, dict}
+
+
+def _nested_key(value: Any, depth: int) -> Any:
+    """An exact, typed key of a JSON value (see :func:`_entry_key`), or :data:`_NO_KEY`."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return (kind, value)
+    if kind is float:
+        return _NO_KEY if value == 0.0 else (kind, value)
+    if depth >= 8:
+        return _NO_KEY
+    if kind is list:
+        items = [_nested_key(item, depth + 1) for item in value]
+    elif kind is dict:
+        items = []
+        for k, v in value.items():
+            if type(k) is not str:
+                return _NO_KEY
+            items.append(k)
+            items.append(_nested_key(v, depth + 1))
+        items.append(len(value))
+    else:
+        return _NO_KEY
+    if any(item is _NO_KEY for item in items):
+        return _NO_KEY
+    return (kind, *items)
 
 
 def _text_of(content: Any) -> str:

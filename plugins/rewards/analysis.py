@@ -86,29 +86,38 @@ def analyse(trajectory: Trajectory, task: Task) -> Analysis:
     """Compare ``trajectory`` with the gold steps of ``task`` (pure; never raises)."""
     prepared = prepare(task)
     records = trajectory.calls
+    by_function = prepared.by_function
+    seen = prepared.seen
     names: list[str | None] = []
     predicted_values: list[dict[str, Any] | None] = []
     measures: list[dict[int, _Measure] | None] = []
+    unparsed = 0
     for record in records:
         call = record.call
         if call is None:
+            unparsed += 1
             names.append(None)
             predicted_values.append(None)
             measures.append(None)
             continue
         names.append(call.name)
-        if call.name not in prepared.by_function:
+        if call.name not in by_function:
             predicted_values.append({})
             measures.append(None)
             continue
-        measured = _measured(prepared, call)
+        hit = seen.get(id(call))
+        if hit is not None and hit[0] is call:
+            measured = hit[1]
+        else:
+            measured = _measured(prepared, call)
+            prepared.see(call, measured)
         predicted_values.append(measured.values)
         measures.append(measured.per_gold)
 
     def similarity(p: int, g: int) -> float:
         return measures[p][g].value_share  # type: ignore[index]
 
-    record_of = assign(names, prepared.gold_names, similarity)
+    record_of = assign(names, prepared.gold_names, similarity, gold_by_name=by_function)
     pairs = []
     names_f1 = type_share = value_share = 0.0
     exact = executed = 0
@@ -133,7 +142,7 @@ def analyse(trajectory: Trajectory, task: Task) -> Analysis:
         trajectory=trajectory,
         prepared=prepared,
         n_attempts=len(records),
-        n_parsed=len(records) - names.count(None),
+        n_parsed=len(records) - unparsed,
         pairs=pairs,
         record_of=record_of,
         predicted_values=predicted_values,

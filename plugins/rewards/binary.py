@@ -27,8 +27,7 @@ class Binary(MatchedTerm):
             return 1.0 if analysis.n_attempts == 0 else 0.0
         if not self.allow_extra_calls and analysis.n_attempts != analysis.n_gold:
             return 0.0
-        exact = sum(1 for pair in analysis.pairs if pair.exact)
-        return 1.0 if exact == analysis.n_gold else 0.0
+        return 1.0 if analysis.totals["exact"] == analysis.n_gold else 0.0  # pairs exact
 
 
 @hookimpl

@@ -45,8 +45,9 @@ class CombinedReward:
                 raise ConfigError(f"reward term '{name}' is not a RewardTerm but {term!r}")
             if not (math.isfinite(weight) and weight >= 0):
                 raise ConfigError(f"reward term '{name}' has invalid weight {weight}")
-        self._plan = [
-            (name, term, weight, isinstance(term, MatchedTerm))
+        self._plan = [  # each term's scoring method, bound once
+            (name, term.score_analysis if isinstance(term, MatchedTerm) else term.score, weight,
+             isinstance(term, MatchedTerm))
             for name, (term, weight) in self.terms.items()
         ]
 
@@ -72,14 +73,15 @@ class CombinedReward:
         """The total and every term's score; ``analysis`` may be passed when already computed."""
         scores: dict[str, float] = {}
         weighted = []
-        for name, term, weight, matched in self._plan:
+        for name, method, weight, matched in self._plan:
             if matched:
                 if analysis is None:
                     analysis = analyse(trajectory, task)
-                value = term.score_analysis(analysis)  # type: ignore[attr-defined]
+                value = method(analysis)
             else:
-                value = term.score(trajectory, task)
-            value = float(value)
+                value = method(trajectory, task)
+            if type(value) is not float:
+                value = float(value)
             if not 0.0 <= value <= 1.0:
                 checked(name, value)
             scores[name] = value

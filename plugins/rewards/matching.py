@@ -15,22 +15,27 @@ discriminate, occurrence order decides. Work is ``O(P·G log(P·G))`` per functi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 
 def assign(
     predicted: Sequence[str | None],
     gold: Sequence[str],
     similarity: Callable[[int, int], float],
+    *,
+    gold_by_name: Mapping[str, Sequence[int]] | None = None,
 ) -> dict[int, int]:
     """Map gold positions to predicted positions (see the module docstring).
 
     ``predicted`` holds the function name of each predicted call (None for attempts that did
     not parse, which are never assigned); ``similarity(p, g)`` scores a same-function pair.
+    ``gold_by_name`` may pass the gold positions of each function, when already grouped.
     """
-    gold_by_name: dict[str, list[int]] = {}
-    for position, name in enumerate(gold):
-        gold_by_name.setdefault(name, []).append(position)
+    if gold_by_name is None:
+        grouped: dict[str, list[int]] = {}
+        for position, name in enumerate(gold):
+            grouped.setdefault(name, []).append(position)
+        gold_by_name = grouped
     pred_by_name: dict[str, list[int]] = {}
     for position, name in enumerate(predicted):
         if name is not None and name in gold_by_name:
@@ -38,8 +43,17 @@ def assign(
     matched: dict[int, int] = {}
     for name, preds in pred_by_name.items():
         golds = gold_by_name[name]
-        if len(preds) == 1 and len(golds) == 1:
-            matched[golds[0]] = preds[0]
+        if len(golds) == 1:
+            # the greedy order's first candidate: most similar, then nearest in rank (the
+            # earliest prediction, as the only gold step has rank 0)
+            g = golds[0]
+            matched[g] = preds[0] if len(preds) == 1 else min(
+                preds, key=lambda p: (-similarity(p, g), p)
+            )
+            continue
+        if len(preds) == 1:  # likewise: most similar, then the earliest gold step
+            p = preds[0]
+            matched[min(golds, key=lambda g: (-similarity(p, g), g))] = p
             continue
         candidates = sorted(
             (-similarity(p, g), abs(pr - gr), p, g)

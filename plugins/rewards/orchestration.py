@@ -37,38 +37,40 @@ class Orchestration(MatchedTerm):
     def score_analysis(self, analysis: Analysis) -> float:
         if analysis.n_gold == 0:
             return 1.0 if analysis.n_attempts == 0 else 0.0
-        credited = sum(1 for g in range(analysis.n_gold) if step_orchestrated(analysis, g))
+        # only an assigned step can be credited (condition 1)
+        credited = sum(1 for g in analysis.record_of if step_orchestrated(analysis, g))
         return min(1.0, 2.0 * credited / (analysis.n_attempts + analysis.n_gold))
 
 
 def step_orchestrated(analysis: Analysis, gold: int) -> bool:
     """Whether gold position ``gold`` meets conditions 1-3 of the module docstring."""
     record_of = analysis.record_of
-    if gold not in record_of:
+    mine = record_of.get(gold)
+    if mine is None:
         return False
     prepared = analysis.prepared
+    parents, dependent = prepared.flow[gold]
     records = analysis.trajectory.calls
-    mine = records[record_of[gold]]
-    step = prepared.steps[gold].step
-    for parent_index in step.depends_on:
-        parent = prepared.position_of.get(parent_index)
-        if parent is None or parent not in record_of:
+    turn = records[mine].turn
+    for parent in parents:
+        producer = None if parent is None else record_of.get(parent)
+        if producer is None or records[producer].turn >= turn:
             return False
-        if records[record_of[parent]].turn >= mine.turn:
-            return False
-    call = mine.call
+    if not dependent:
+        return True
+    call = records[mine].call
     assert call is not None
-    for argument, ref in step.dependency_args.items():
-        parent = prepared.position_of.get(ref.from_step)
-        if parent is None or parent not in record_of or argument not in call.arguments:
+    predicted = analysis.predicted_values[mine]
+    for argument, parent in dependent:
+        producer = None if parent is None else record_of.get(parent)
+        if producer is None or argument not in call.arguments:
             return False
-        producer = records[record_of[parent]]
-        if producer.result is None or not producer.result.ok:
+        result = records[producer].result
+        if result is None or not result.ok:
             return False
-        expected = _expected(prepared, gold, call.name, argument, producer.result.content)
+        expected = _expected(prepared, gold, call.name, argument, result.content)
         if expected is MISSING:
             return False
-        predicted = analysis.predicted_values[record_of[gold]]
         got = None if predicted is None else predicted.get(argument)
         if got != expected or type(got) is not type(expected):
             return False

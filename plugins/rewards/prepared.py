@@ -57,6 +57,11 @@ class PreparedTask:
     position_of: dict[int, int]
     """Gold position of each step ``index`` (``depends_on`` names indices)."""
 
+    flow: list[tuple[tuple[int | None, ...], tuple[tuple[str, int | None], ...]]] = field(
+        default_factory=list
+    )
+    """Per gold position: the gold positions of the steps it depends on (``depends_on``), and
+    each dependent argument with its producer's gold position (None: no such step)."""
     traits: dict[tuple[str, str], tuple[bool, str | None]] = field(default_factory=dict)
     """Memo of ``(unordered, declared type)`` per ``(function, parameter)``."""
     gold_names: list[str] = field(default_factory=list)
@@ -68,6 +73,17 @@ class PreparedTask:
     produced: dict[tuple[int, str], tuple[Any, Any]] = field(default_factory=dict)
     """Memo of orchestration: per ``(gold position, dependent argument)``, the last producer
     response seen and the canonical value it yields (one response held per argument)."""
+
+    seen: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    """Memo of the same measures by call object (``id`` to the call and its measures, at
+    most :data:`MEASURE_LIMIT`): scoring treats a call it has measured as immutable, as GRPO's
+    parsed and executed calls are (the parser shares the records of equal calls)."""
+
+    def see(self, call: Any, measured: Any) -> None:
+        """Keep ``measured`` for the object ``call`` in :attr:`seen` (emptied when full)."""
+        if len(self.seen) >= MEASURE_LIMIT:
+            self.seen.clear()
+        self.seen[id(call)] = (call, measured)
 
     def remember(self, key: Any, measured: Any) -> None:
         """Keep ``measured`` for ``key`` in :attr:`measures` (emptied when full: bounded)."""
@@ -159,6 +175,17 @@ def _build(task: Task) -> PreparedTask:
         prepared.by_function.setdefault(step.function, []).append(position)
         prepared.gold_names.append(step.function)
         prepared.position_of[step.index] = position
+    position_of = prepared.position_of
+    prepared.flow = [
+        (
+            tuple(position_of.get(index) for index in step.depends_on),
+            tuple(
+                (argument, position_of.get(ref.from_step))
+                for argument, ref in step.dependency_args.items()
+            ),
+        )
+        for step in task.steps
+    ]
     return prepared
 
 

@@ -62,6 +62,9 @@ def result_from_text(content: Any) -> ToolResult:
 
     Memoised by text (least recently used first out, at most :data:`RESULT_MEMO_CHARS`
     characters of text in all): a task's rollouts receive the same responses again and again.
+    The memo is looked up by a fingerprint of the text (its length, head and tail: hashing a
+    new 8,000-character text costs more than the lookup) and a hit is confirmed by comparing
+    the whole text, so a result is only ever reused for an equal text.
     The returned result and its ``content`` are shared between callers: treat them as read-only.
     """
     if not isinstance(content, str):
@@ -71,13 +74,26 @@ def result_from_text(content: Any) -> ToolResult:
             error_kind="api_error",
             message="tool message content is not text",
         )
-    hit = _RESULTS.get(content)
-    if hit is not None:
-        _RESULTS.move_to_end(content)
-        return hit
+    key = _fingerprint(content)
+    hit = _RESULTS.get(key)
+    if hit is not None and hit[0] == content:
+        _RESULTS.move_to_end(key)
+        return hit[1]
     result = _parse_result(content)
-    _RESULTS.remember(content, result)
+    _RESULTS.remember(key, content, result)
     return result
+
+
+_EDGE = 96
+"""Characters of each end of a text in its fingerprint."""
+
+
+def _fingerprint(text: str) -> str | tuple[int, str, str]:
+    """The text itself when short, else its length, head and tail (equal texts: equal
+    fingerprints; a fingerprint may stand for several texts, each checked in full)."""
+    if len(text) <= 4 * _EDGE:
+        return text
+    return (len(text), text[:_EDGE], text[-_EDGE:])
 
 
 def _parse_result(content: str) -> ToolResult:
@@ -97,18 +113,22 @@ RESULT_MEMO_CHARS = 32_000_000
 """Characters of tool output whose parsed results :func:`result_from_text` keeps."""
 
 
-class _TextMemo(OrderedDict[str, ToolResult]):
-    """An LRU map from text to result, bounded by the total length of its keys."""
+class _TextMemo(OrderedDict[Any, tuple[str, ToolResult]]):
+    """An LRU map from a text's fingerprint to the text and its result (one text per
+    fingerprint, the last one parsed), bounded by the total length of the texts held."""
 
     chars = 0
 
-    def remember(self, text: str, result: ToolResult) -> None:
+    def remember(self, key: Any, text: str, result: ToolResult) -> None:
         if len(text) > RESULT_MEMO_CHARS // 8:
             return
-        self[text] = result
+        replaced = self.pop(key, None)
+        if replaced is not None:
+            self.chars -= len(replaced[0])
+        self[key] = (text, result)
         self.chars += len(text)
         while self.chars > RESULT_MEMO_CHARS:
-            evicted, _ = self.popitem(last=False)
+            _, (evicted, _) = self.popitem(last=False)
             self.chars -= len(evicted)
 
     def clear(self) -> None:

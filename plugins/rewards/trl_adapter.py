@@ -34,9 +34,10 @@ analysed once however many terms there are, and the others return their term's c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
-from orchestrl.api import CallRecord, RewardTerm, Task, Trajectory
+from orchestrl.api import CallRecord, RewardTerm, Task, ToolResult, Trajectory
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.parsing.tool_calls import parse_message
 from orchestrl.plugins.rewards.analysis import analyse
@@ -127,7 +128,7 @@ def to_trajectory(completion: Any, environment: Any = None, *, task_id: str = ""
     """The trajectory of one TRL completion (see the module docstring)."""
     recorded = getattr(environment, "calls", None)
     from_environment = isinstance(recorded, list) and all(
-        isinstance(r, CallRecord) for r in recorded
+        map(isinstance, recorded, repeat(CallRecord))
     )
     if isinstance(completion, str):
         messages: list[dict[str, Any]] = [{"role": "assistant", "content": completion}]
@@ -143,11 +144,12 @@ def to_trajectory(completion: Any, environment: Any = None, *, task_id: str = ""
     if messages and messages[-1].get("role") == "assistant" and not messages[-1].get("tool_calls"):
         content = messages[-1].get("content")
         final = content if isinstance(content, str) else None
-    return Trajectory(task_id=task_id, messages=list(messages), calls=calls, final_answer=final)
+    return Trajectory(task_id=task_id, messages=messages, calls=calls, final_answer=final)
 
 
 def _calls_from_messages(messages: list[Mapping[str, Any]]) -> list[CallRecord]:
     records: list[CallRecord] = []
+    results: dict[int, ToolResult] = {}
     turn = 0
     pending: list[int] = []
     for message in messages:
@@ -160,20 +162,16 @@ def _calls_from_messages(messages: list[Mapping[str, Any]]) -> list[CallRecord]:
         elif role == "tool" and pending:
             slot = _slot_for(message, records, pending)
             pending.remove(slot)
-            record = records[slot]
-            records[slot] = CallRecord(
-                record.turn,
-                record.raw,
-                record.call,
-                record.parse_error,
-                result_from_text(message.get("content")),
-            )
+            results[slot] = result_from_text(message.get("content"))
+    for slot, result in results.items():
+        record = records[slot]
+        records[slot] = CallRecord(record.turn, record.raw, record.call, record.parse_error, result)
     return records
 
 
 def _slot_for(message: Mapping[str, Any], records: list[CallRecord], pending: list[int]) -> int:
     call_id = message.get("tool_call_id")
-    if isinstance(call_id, str):
+    if type(call_id) is str or isinstance(call_id, str):
         for slot in pending:
             call = records[slot].call
             if call is not None and call.id == call_id:

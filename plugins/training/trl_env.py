@@ -146,14 +146,18 @@ def merged_calls(completion: Sequence[Mapping[str, Any]], environment: Any) -> l
     cursor = 0
     turn = 0
     for message in completion:
-        if not isinstance(message, Mapping) or message.get("role") != "assistant":
+        if not (type(message) is dict or isinstance(message, Mapping)):
+            continue
+        if message.get("role") != "assistant":
             continue
         structured = bool(message.get("tool_calls"))
         for record in parse_message(message, turn=turn):
             call = record.call
             if call is not None and structured:
-                if cursor < len(executed) and _same_call(executed[cursor].call, call):
-                    records.append(_at_turn(executed[cursor], turn, record.raw))
+                ran = executed[cursor] if cursor < len(executed) else None
+                if ran is not None and _same_call(ran.call, call):
+                    raw = record.raw or ran.raw
+                    records.append(CallRecord(turn, raw, ran.call, ran.parse_error, ran.result))
                     cursor += 1
                     continue
                 if call.name not in offered:
@@ -185,10 +189,10 @@ class MergedCalls:
 
 
 def _same_call(executed: ToolCall | None, call: ToolCall) -> bool:
-    return executed is not None and executed.name == call.name and (
-        dict(executed.arguments) == dict(call.arguments)
-    )
+    if executed is None or executed.name != call.name:
+        return False
+    ours, theirs = executed.arguments, call.arguments
+    if type(ours) is dict and type(theirs) is dict:  # as dict(...) == dict(...), without copies
+        return ours == theirs
+    return dict(ours) == dict(theirs)
 
-
-def _at_turn(record: CallRecord, turn: int, raw: str) -> CallRecord:
-    return CallRecord(turn, raw or record.raw, record.call, record.parse_error, record.result)

@@ -256,3 +256,66 @@ def test_skipping_flat_values_keeps_every_call(text: str) -> None:
     names = [r.call.name for r in parse_text(text) if r.call is not None]
     assert names[0] == "f"
     assert len(names) == text.count('"name"')
+
+
+# --------------------------------------------------------------------------- the call memo
+
+TWINS = [  # equal under ==, or in their text, but not the same JSON: the memo must tell them apart
+    [{"x": 1}, {"x": 1.0}, {"x": True}, {"x": "1"}],
+    [{"x": 0.0}, {"x": -0.0}, {"x": 0}, {"x": False}],
+    [{"x": [1]}, {"x": [1.0]}, {"x": [True]}, {"x": (1,)}],
+    [{"x": [0.0]}, {"x": [-0.0]}, {"x": {"a": -0.0}}, {"x": {"a": 0.0}}],
+    [{"x": {"a": 1}}, {"x": {"a": 1.0}}, {"x": {1: 1}}, {"x": {True: 1}}],
+    [{"a": 1, "b": 2}, {"b": 2, "a": 1}],
+    [{"x": [{"a": [1, {"b": 2}]}]}, {"x": [{"a": [1, {"b": 2.0}]}]}],
+    [{"x": float("nan")}, {"x": float("inf")}, {"x": 10**70}],
+]
+
+
+def _entry(arguments: object, **extra: object) -> dict:
+    return {"id": "c1", "type": "function", "function": {"name": "f", "arguments": arguments},
+            **extra}
+
+
+@pytest.mark.parametrize("group", TWINS, ids=range(len(TWINS)))
+def test_memoised_structured_calls_parse_as_without_the_memo(group) -> None:
+    unmemoised = ParseLimits()  # equal to the defaults but another object: no memo
+    for first in group:  # each value parsed after each of its twins filled the memo
+        for second in group:
+            parse_tool_calls([_entry(first)])
+            got = parse_tool_calls([_entry(second)])
+            assert got == parse_tool_calls([_entry(second)], limits=unmemoised)
+            call = got[0].call
+            if call is not None:
+                assert [type(v) for v in call.arguments.values()] == [
+                    type(v) for v in second.values()
+                ]
+
+
+def test_memo_keys_the_whole_entry_and_the_turn() -> None:
+    unmemoised = ParseLimits()
+    entries = [
+        _entry({"x": 1}),
+        _entry({"x": 1}, id="c2"),
+        {"type": "function", "function": {"name": "f", "arguments": {"x": 1}}, "id": "c1"},
+        _entry('{"x": 1}'),
+        _entry('{"x": 1.0}'),
+        {"id": "c1", "type": "function", "function": {"name": " f ", "arguments": {"x": 1}}},
+        {"id": 1, "type": "function", "function": {"name": "f", "arguments": {"x": 1}}},
+    ]
+    for turn in (0, 1):
+        for entry in entries:
+            parse_tool_calls(entries, turn=1 - turn)
+            assert parse_tool_calls([entry], turn=turn) == parse_tool_calls(
+                [entry], turn=turn, limits=unmemoised
+            )
+
+
+def test_memo_is_bounded() -> None:
+    from orchestrl.plugins.parsing import tool_calls
+
+    for i in range(tool_calls.MEMO_ENTRIES + 10):
+        parse_tool_calls([_entry({"i": i})])
+    assert 0 < len(tool_calls._STRUCTURED) <= tool_calls.MEMO_ENTRIES
+    parse_tool_calls([_entry({"s": "x" * (tool_calls.MEMO_RAW_CHARS + 1)})])
+    assert all(len(r.raw) <= tool_calls.MEMO_RAW_CHARS for r in tool_calls._STRUCTURED.values())
