@@ -29,10 +29,19 @@ def before_after_table(before: dict[str, Any] | None, after: dict[str, Any],
     return "\n".join(lines)
 
 
+HEADLINE_METRICS = ("turn_accuracy", "accuracy")
+"""Each world's headline accuracy (ComplexFuncBench's, BFCL's), stated first when present."""
+
+
 def what_changed(summary: dict[str, Any]) -> str:
-    """One sentence on the change of the run's first interval-bearing metric."""
+    """One sentence on the change of the run's headline metric (else its first metric with an
+    interval)."""
     changes = summary.get("changes") or {}
-    for name, found in changes.items():
+    ordered = sorted(changes, key=lambda n: (n not in HEADLINE_METRICS,
+                                             HEADLINE_METRICS.index(n) if n in HEADLINE_METRICS
+                                             else 0))
+    for name in ordered:
+        found = changes[name]
         if found.get("diff") is None:
             continue
         verdict = ("its 95% interval excludes 0" if excludes_zero(found)

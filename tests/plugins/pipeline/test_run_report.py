@@ -53,3 +53,16 @@ def test_the_report_states_the_paired_change_with_its_interval_in_one_sentence(
     assert "includes 0, so no change is detectable" in what_changed(same)
     report = write_run_report(summary, {}, tmp_path).read_text()
     assert sentence in report
+
+
+def test_the_sentence_states_the_headline_accuracy_before_other_metrics():
+    from orchestrl.plugins.pipeline.intervals import paired
+    from orchestrl.plugins.pipeline.run_report import what_changed
+
+    before = {f"t{i}": {"turn_accuracy": (0.0, 1.0), "call_accuracy": (0.0, 1.0)}
+              for i in range(8)}
+    after = {f"t{i}": {"turn_accuracy": (1.0, 1.0), "call_accuracy": (0.0, 1.0)}
+             for i in range(8)}
+    changes = {m: paired(before, after, m) for m in ("call_accuracy", "turn_accuracy")}
+    sentence = what_changed({"changes": changes})
+    assert sentence.startswith("After training, turn_accuracy changed by +1.000")
