@@ -14,7 +14,8 @@ def test_the_decoded_entry_bound_comes_from_config(compose_config, booking_dir):
     assert open_cache(compose_config(*common)).decoded.max_bytes == DEFAULT_MAX_BYTES
     cache = open_cache(compose_config(*common, "response_cache.decoded_bytes=0"))
     assert cache.decoded.max_bytes == 0
-    big = open_cache(compose_config("cache=memory", "response_cache.decoded_bytes=268435456"))
+    big = open_cache(compose_config("world=bfcl", "cache=memory",
+                                    "response_cache.decoded_bytes=268435456"))
     assert big.decoded.max_bytes == 2**28 and not big.schemas  # the bfcl world's cache
 
 
