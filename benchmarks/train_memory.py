@@ -5,13 +5,15 @@ Each stage runs as in ``orchestrl run`` (``plugins/pipeline/stages.py``, the wor
 budget) but with fewer steps, in its own child process, so ``wait4`` reports that stage's own
 peak resident set and CPU time (user + system: the CPU is shared, so wall time is noisy). The
 ``before`` variant switches the measures off (no activation checkpointing, TRL's 32768-column
-logit tiles, glibc's default heap policy); ``after`` is what ``orchestrl run`` does now. Inside
+logit tiles, glibc's default heap policy); ``after`` is what ``orchestrl run`` does now;
+``uncheckpointed`` is ``after`` without activation checkpointing (what it costs and saves). Inside
 the GRPO child, the step is split into generation (TRL's multi-turn tool loop), reference
 log-probs (adapter disabled), policy forward (``compute_loss``) and the rest (backward,
 optimizer), in CPU seconds.
 
     python benchmarks/train_memory.py                    # world=bfcl, SFT 2 steps, GRPO 1, eval 1
     python benchmarks/train_memory.py --variants after --stages sft,grpo
+    python benchmarks/train_memory.py --world booking --stages sft --variants after,uncheckpointed
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def child(stage: str, variant: str, work: Path, opts: argparse.Namespace) -> Non
     if variant == "before":
         memory.prepare_cpu_training = lambda: None  # TRL's tiles, glibc's default policy
     cfg = compose_run(opts.world, work, opts.sft_steps, opts.grpo_steps, opts.subset)
-    if variant == "before":
+    if variant in ("before", "uncheckpointed"):
         from omegaconf import OmegaConf
 
         for trainer in ("sft", "grpo"):
@@ -125,7 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--world", default="bfcl")
     parser.add_argument("--stages", default="sft,grpo,eval")
-    parser.add_argument("--variants", default="before,after")
+    parser.add_argument("--variants", default="before,after", help="before,after,uncheckpointed")
     parser.add_argument("--sft-steps", type=int, default=2)
     parser.add_argument("--grpo-steps", type=int, default=1)
     parser.add_argument("--subset", type=int, default=1, help="evaluation scenarios (items)")

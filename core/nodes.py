@@ -94,11 +94,25 @@ class TrainerNode:
 
 
 @dataclass
+class GenerationNode:
+    """``trainer.generation``: what samples GRPO's rollouts
+    (:mod:`orchestrl.plugins.training.engine_generation`)."""
+
+    engine: str = MISSING
+    gguf_type: str = MISSING
+    parallel: int = MISSING
+    ctx_per_slot: int = MISSING
+    threads: int = MISSING
+
+
+@dataclass
 class GRPOTrainerNode(TrainerNode):
-    """``trainer`` for GRPO: SFT's fields plus the tool rounds and the zero-variance warning."""
+    """``trainer`` for GRPO: SFT's fields plus the tool rounds, the zero-variance warning and
+    the generation engine."""
 
     max_tool_calling_iterations: int = MISSING
     zero_std_warn: float = MISSING
+    generation: GenerationNode = field(default_factory=GenerationNode)
 
 
 @dataclass

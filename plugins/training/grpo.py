@@ -9,6 +9,9 @@
   completion's attempts are merged with its episode's records (once per batch, shared by all
   the reward functions), so the terms see every attempt with the environment's metadata.
 * LoRA through ``peft_config``; ``trainer.init_from`` starts from an SFT adapter.
+* ``trainer.generation.engine=llamacpp`` samples the rollouts on a llama.cpp server serving the
+  current weights (:mod:`~orchestrl.plugins.training.engine_generation`); the default,
+  ``transformers``, is TRL's ``model.generate``.
 * :class:`~orchestrl.plugins.training.callbacks.ZeroStdWarning` warns when most groups have zero
   reward variance (TRL's ``frac_reward_zero_std``).
 
@@ -23,8 +26,10 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from orchestrl.errors import ConfigError
 from orchestrl.plugins.training import data, run
 from orchestrl.plugins.training.callbacks import ZeroStdWarning
+from orchestrl.plugins.training.engine_generation import ENGINES, EngineGeneration, sampling_of
 from orchestrl.plugins.training.lora import lora_config
 from orchestrl.plugins.training.memory import checkpointing_aliases_quiet
 from orchestrl.plugins.training.model import load_for_training, trl_args
@@ -46,6 +51,7 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
     )
     peft_config = lora_config(settings.get("lora"))  # bad values fail before the model loads
     warning = ZeroStdWarning(float(settings.get("zero_std_warn", 0.5)))
+    engine = generation_engine(cfg, args)  # a missing server fails before the model loads
     model, tokenizer = load_for_training(cfg)
     resume = run.resume_point(cfg, out)
     names = [f.__name__ for f in parts.reward_funcs]
@@ -55,18 +61,23 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
         extra={"reward_terms": dict(zip(names, parts.reward_weights, strict=True)),
                "holdout": [task.id for task in parts.split.holdout]},
     )
-    with checkpointing_aliases_quiet():
-        trainer = GRPOTrainer(
-            model=model,
-            reward_funcs=parts.reward_funcs,
-            args=args,
-            train_dataset=parts.dataset,
-            processing_class=tokenizer,
-            peft_config=peft_config,
-            environment_factory=parts.environment_factory,
-            callbacks=[warning],
-        )
-        trainer.train(resume_from_checkpoint=resume)
+    trainer_class = GRPOTrainer if engine is None else engine_trainer(GRPOTrainer, engine)
+    try:
+        with checkpointing_aliases_quiet():
+            trainer = trainer_class(
+                model=model,
+                reward_funcs=parts.reward_funcs,
+                args=args,
+                train_dataset=parts.dataset,
+                processing_class=tokenizer,
+                peft_config=peft_config,
+                environment_factory=parts.environment_factory,
+                callbacks=[warning],
+            )
+            trainer.train(resume_from_checkpoint=resume)
+    finally:
+        if engine is not None:
+            engine.close()
     final = out / "final"
     trainer.save_model(str(final))
     history = [entry for entry in trainer.state.log_history if "reward" in entry]
@@ -80,4 +91,36 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
             "reward": [entry["reward"] for entry in history],
             "reward_curve": curves,
             "frac_reward_zero_std": [entry.get("frac_reward_zero_std") for entry in history],
-            "zero_std_warnings": warning.warnings}
+            "zero_std_warnings": warning.warnings,
+            "generation": "transformers" if engine is None else f"llamacpp ({engine.gguf_type})"}
+
+
+def generation_engine(cfg: DictConfig, args: Any) -> EngineGeneration | None:
+    """The engine of ``trainer.generation`` (None: TRL's own generation); bad options and a
+    missing server are ConfigErrors."""
+    node = cfg.trainer.get("generation") or {}
+    name = str(node.get("engine", "transformers"))
+    if name not in ENGINES:
+        raise ConfigError(f"trainer.generation.engine must be one of {', '.join(ENGINES)}, "
+                          f"got '{name}'")
+    if name == "transformers":
+        return None
+    return EngineGeneration(str(cfg.policy.model), sampling_of(args),
+                            gguf_type=str(node.gguf_type), parallel=int(node.parallel),
+                            ctx_per_slot=int(node.ctx_per_slot), threads=int(node.threads))
+
+
+def engine_trainer(base: type, engine: EngineGeneration) -> type:
+    """``base`` (TRL's ``GRPOTrainer``) generating every turn of its tool loop on ``engine``,
+    refreshed with the trained weights once per optimizer step."""
+
+    class EngineGRPOTrainer(base):  # type: ignore[misc, valid-type]
+        def _generate_single_turn(self, prompt_ids, images, multimodal_fields,  # type: ignore[no-untyped-def]
+                                  num_generations, has_tool_images=False):
+            if images or multimodal_fields:  # text only: images go through TRL's own path
+                return super()._generate_single_turn(prompt_ids, images, multimodal_fields,
+                                                     num_generations, has_tool_images)
+            engine.refresh(self.accelerator.unwrap_model(self.model), self.state.global_step)
+            return engine.generate([list(ids) for ids in prompt_ids]), None
+
+    return EngineGRPOTrainer
