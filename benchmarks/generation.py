@@ -14,6 +14,8 @@ token).
     python benchmarks/generation.py --limit 2            # 2 of each: a few minutes
     python benchmarks/generation.py --engines llamacpp --skip-baseline --gguf-type q8_0
     python benchmarks/generation.py --adapter <run>/grpo/final --base-adapter <run>/sft/final
+    python benchmarks/generation.py --adapter <run>/sft/final --booking-items <heldout>/tasks.jsonl
+    python benchmarks/generation.py --threads 1          # a busy machine: no spinning threads
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4,
                         help="episodes in flight (server slots) for parallel-safe engines")
     parser.add_argument("--gguf-type", default="q8_0")
+    parser.add_argument("--booking-items", default=None,
+                        help="a Booking item file (eval_80.jsonl of data_dir by default, or a "
+                             "tasks.jsonl of synthesized held-out tasks)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="CPU threads of torch and of the engine (0: all cores)")
     parser.add_argument("--max-new-tokens", type=int, default=None,
                         help="default: the world's eval_policy.max_new_tokens")
     parser.add_argument("--adapter", default=None)
@@ -59,6 +66,10 @@ def main() -> None:
     from orchestrl.host import get_host
 
     get_host()
+    if opts.threads:
+        import torch
+
+        torch.set_num_threads(opts.threads)
     engines = [e for e in opts.engines.split(",") if e]
     names = ([] if opts.skip_baseline else ["transformers"]) + engines
     rows: list[dict[str, Any]] = []
@@ -89,7 +100,8 @@ def make_policy(name: str, opts: argparse.Namespace) -> Any:
     if name == "transformers":
         return TransformersPolicy(**common)
     if name == "llamacpp":
-        return LlamaCppPolicy(**common, gguf_type=opts.gguf_type, parallel=opts.workers)
+        return LlamaCppPolicy(**common, gguf_type=opts.gguf_type, parallel=opts.workers,
+                              threads=opts.threads)
     raise SystemExit(f"unknown engine '{name}'; available: llamacpp")
 
 
@@ -104,6 +116,8 @@ def evaluate(policy: Any, world: str, count: int, opts: argparse.Namespace) -> d
     size = {"booking": "limit", "bfcl": "subset"}[world]
     cfg = compose([f"world={world}", f"data_dir={opts.data_dir}", "cache=memory"])
     node = OmegaConf.merge(cfg.benchmark, cfg.world.eval, {size: count, "progress": False})
+    if world == "booking" and opts.booking_items:
+        node["items"] = str(opts.booking_items)
     if "workers" in node:
         node.workers = opts.workers if policy.parallel_safe else 1
     if "plots" in node:

@@ -14,6 +14,8 @@ optimizer), in CPU seconds.
     python benchmarks/train_memory.py                    # world=bfcl, SFT 2 steps, GRPO 1, eval 1
     python benchmarks/train_memory.py --variants after --stages sft,grpo
     python benchmarks/train_memory.py --world booking --stages sft --variants after,uncheckpointed
+    python benchmarks/train_memory.py --world booking --stages sft --variants after \
+        +run.sft.args.activation_checkpointing_kwargs.every_n_layers=2
 """
 
 from __future__ import annotations
@@ -30,13 +32,15 @@ from pathlib import Path
 from typing import Any
 
 
-def compose_run(world: str, work: Path, sft_steps: int, grpo_steps: int, subset: int) -> Any:
+def compose_run(world: str, work: Path, sft_steps: int, grpo_steps: int, subset: int,
+                overrides: tuple[str, ...] = ()) -> Any:
     from orchestrl.config import compose
 
     return compose([f"world={world}", "cache=memory", f"run.artifacts={work / 'artifacts'}",
                     f"run.sft.args.max_steps={sft_steps}", "run.sft.args.save_steps=1000",
                     f"run.grpo.args.max_steps={grpo_steps}", "run.grpo.args.save_steps=1000",
-                    f"world.eval.{'subset' if world == 'bfcl' else 'limit'}={subset}"])
+                    f"world.eval.{'subset' if world == 'bfcl' else 'limit'}={subset}",
+                    *overrides])
 
 
 def child(stage: str, variant: str, work: Path, opts: argparse.Namespace) -> None:
@@ -46,7 +50,8 @@ def child(stage: str, variant: str, work: Path, opts: argparse.Namespace) -> Non
 
     if variant == "before":
         memory.prepare_cpu_training = lambda: None  # TRL's tiles, glibc's default policy
-    cfg = compose_run(opts.world, work, opts.sft_steps, opts.grpo_steps, opts.subset)
+    cfg = compose_run(opts.world, work, opts.sft_steps, opts.grpo_steps, opts.subset,
+                      tuple(opts.override))
     if variant in ("before", "uncheckpointed"):
         from omegaconf import OmegaConf
 
@@ -134,12 +139,13 @@ def main() -> None:
     parser.add_argument("--work", default=None, help="keep outputs here (default: a temp dir)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--variant", default="after", help=argparse.SUPPRESS)
+    parser.add_argument("override", nargs="*", help="config overrides of every stage (key=value)")
     opts = parser.parse_args()
     if opts.child:
         child(opts.child, opts.variant, Path(opts.work), opts)
         return
     argv = ["--world", opts.world, "--sft-steps", str(opts.sft_steps),
-            "--grpo-steps", str(opts.grpo_steps), "--subset", str(opts.subset)]
+            "--grpo-steps", str(opts.grpo_steps), "--subset", str(opts.subset), *opts.override]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(opts.work or tmp)
         from orchestrl.plugins.pipeline.stages import synth_stage

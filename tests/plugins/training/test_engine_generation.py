@@ -202,8 +202,8 @@ def test_grpo_takes_every_rollout_turn_from_the_engine(tmp_path, booking_dir, mo
                    f"data_dir={booking_dir}", f"trainer.output_dir={tmp_path}",
                    "trainer.data.limit=4", "trainer.data.holdout=2", "trainer.args.max_steps=2",
                    "trainer.args.per_device_train_batch_size=2", "trainer.args.num_generations=2",
-                   "trainer.args.max_completion_length=1024", "trainer.max_tool_calling_iterations=2",
-                   "trainer.args.save_steps=100"])
+                   "trainer.args.max_completion_length=1024",
+                   "trainer.max_tool_calling_iterations=2", "trainer.args.save_steps=100"])
     summary = grpo.train_grpo(cfg)
     assert summary["steps"] == 2 and fake.steps == [0, 1] and fake.closed
     # each step: 2 rollouts' first turns, then (the call answered) 2 more turns each
