@@ -34,8 +34,6 @@ from orchestrl.plugins.pipeline.stages import (
 )
 from orchestrl.plugins.training.memory import return_large_blocks
 
-STAGES = ("split", "heldout", "synth", "sft", "grpo", "eval")
-
 
 def run_pipeline(cfg: DictConfig, out: Path) -> dict[str, Any]:
     """Run (or resume) every stage for ``cfg``; write summary and report into ``out``, and each

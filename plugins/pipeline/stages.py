@@ -25,8 +25,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from orchestrl.build import build, build_world
-from orchestrl.config import compose
 from orchestrl.errors import ConfigError
+from orchestrl.host import get_host
 from orchestrl.plugins.cache.factory import open_cache
 from orchestrl.plugins.pipeline.intervals import interval
 from orchestrl.plugins.policies.llama_server import find_server_binary
@@ -121,10 +121,13 @@ def evaluation_config(cfg: DictConfig) -> DictConfig:
         print(f"run.eval_engine=auto: evaluating with the transformers policy ({missing})",
               file=sys.stderr)
         return cfg
-    engine_node = compose(["policy=llamacpp"]).policy
+    component = get_host().registry("policy").get("llamacpp")
+    engine_node = OmegaConf.to_container(OmegaConf.structured(component.config))
+    assert isinstance(engine_node, dict)
+    engine_node["_target_"] = component.target
     for shared in ("model", "max_new_tokens", "temperature", "top_p", "seed"):
         engine_node[shared] = cfg.policy[shared]
-    return with_updates(cfg, {"policy": OmegaConf.to_container(engine_node, resolve=True)})
+    return with_updates(cfg, {"policy": engine_node})
 
 
 def read_item_counts(stage_dir: Path) -> dict[str, dict[str, tuple[float, float]]]:

@@ -37,6 +37,10 @@ def test_auto_swaps_transformers_for_the_engine_with_the_same_model_and_decoding
     assert chosen._target_ == LLAMACPP
     assert (chosen.model, chosen.max_new_tokens, chosen.temperature, chosen.seed) == (
         "tiny", 17, 0.5, 3)
+    group = compose(["policy=llamacpp"]).policy  # every other option: the engine's defaults
+    shared = {"model", "max_new_tokens", "temperature", "top_p", "seed"}
+    assert {k: v for k, v in chosen.items() if k not in shared} == {
+        k: v for k, v in group.items() if k not in shared}
     assert cfg.policy._target_ == TRANSFORMERS  # the training config is left alone
 
 
