@@ -66,9 +66,18 @@ def _resolve(name: str) -> str:
                          f"{', '.join(LOCATIONS)}") from None
 
 
+def absolute_path(path: str) -> str:
+    """``path`` made absolute against the working directory (``~`` expanded), so that two
+    spellings of one directory give one config value (and one artifact stage key)."""
+    return os.path.abspath(os.path.expanduser(str(path)))
+
+
 def register_resolver() -> None:
-    """Register ``${orchestrl_dir:<location>}`` with OmegaConf (idempotent)."""
+    """Register ``${orchestrl_dir:<location>}`` and ``${orchestrl_abspath:<path>}`` with
+    OmegaConf (idempotent)."""
     from omegaconf import OmegaConf
 
     if not OmegaConf.has_resolver("orchestrl_dir"):
         OmegaConf.register_new_resolver("orchestrl_dir", _resolve)
+    if not OmegaConf.has_resolver("orchestrl_abspath"):
+        OmegaConf.register_new_resolver("orchestrl_abspath", absolute_path)

@@ -61,3 +61,18 @@ def test_readme_lists_every_variable():
     for name in ("ORCHESTRL_HOME", "ORCHESTRL_CACHE_DIR", "BFCL_PROJECT_ROOT",
                  "ORCHESTRL_OUTPUT_DIR", "ORCHESTRL_DATA_DIR"):
         assert name in section
+
+
+def test_every_spelling_of_the_data_dir_is_one_absolute_path(monkeypatch, tmp_path):
+    """Stage keys hash the config, so ``ORCHESTRL_DATA_DIR=../data`` and its absolute spelling
+    must compose to the same value."""
+    from orchestrl.config import compose
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    values = []
+    for spelling in ("../data", str(tmp_path / "data"), str(tmp_path / "work" / ".." / "data")):
+        monkeypatch.setenv("ORCHESTRL_DATA_DIR", spelling)
+        values.append(compose([]).data_dir)
+    assert values == [str(tmp_path / "data")] * 3
