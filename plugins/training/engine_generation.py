@@ -34,8 +34,9 @@ from orchestrl.plugins.policies.gguf_export import GGUF_TYPES, source_gguf, writ
 from orchestrl.plugins.policies.llama_server import LlamaServer, find_server_binary
 from orchestrl.plugins.policies.openai_policy import post_json
 
-ENGINES = ("transformers", "llamacpp")
-"""``trainer.generation.engine``: TRL's ``model.generate``, or a llama.cpp server."""
+ENGINES = ("transformers", "llamacpp", "auto")
+"""``trainer.generation.engine``: TRL's ``model.generate``, a llama.cpp server, or ``auto``: the
+server where it is installed and the model has a GGUF (``smollm2``), else ``transformers``."""
 
 
 @dataclass(frozen=True)

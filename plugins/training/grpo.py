@@ -22,11 +22,14 @@ Dataset columns: ``prompt`` (system + query), ``task`` (the task as JSON, for th
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from omegaconf import DictConfig
 
 from orchestrl.errors import ConfigError
+from orchestrl.plugins.policies.gguf_export import source_gguf
+from orchestrl.plugins.policies.llama_server import find_server_binary
 from orchestrl.plugins.training import data, run
 from orchestrl.plugins.training.callbacks import ZeroStdWarning
 from orchestrl.plugins.training.engine_generation import ENGINES, EngineGeneration, sampling_of
@@ -96,8 +99,9 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
 
 
 def generation_engine(cfg: DictConfig, args: Any) -> EngineGeneration | None:
-    """The engine of ``trainer.generation`` (None: TRL's own generation); bad options and a
-    missing server are ConfigErrors."""
+    """The engine of ``trainer.generation`` (None: TRL's own generation). Bad options are
+    ConfigErrors; so is a missing server or a model without a GGUF for ``llamacpp``, while
+    ``auto`` then says so in one line on stderr and keeps TRL's generation."""
     node = cfg.trainer.get("generation") or {}
     name = str(node.get("engine", "transformers"))
     if name not in ENGINES:
@@ -105,6 +109,14 @@ def generation_engine(cfg: DictConfig, args: Any) -> EngineGeneration | None:
                           f"got '{name}'")
     if name == "transformers":
         return None
+    if name == "auto":
+        try:
+            find_server_binary()
+            source_gguf(str(cfg.policy.model))
+        except ConfigError as unavailable:
+            print(f"trainer.generation.engine=auto: generating with transformers "
+                  f"({unavailable})", file=sys.stderr)
+            return None
     return EngineGeneration(str(cfg.policy.model), sampling_of(args),
                             gguf_type=str(node.gguf_type), parallel=int(node.parallel),
                             ctx_per_slot=int(node.ctx_per_slot), threads=int(node.threads))

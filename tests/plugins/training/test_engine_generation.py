@@ -252,3 +252,33 @@ def test_the_real_server_greedily_continues_as_the_trained_weights_do():
         out = model.generate(torch.tensor([prompt]), max_new_tokens=12, do_sample=False)
     expected = out[0, len(prompt):].tolist()
     assert served == expected
+
+
+def test_auto_falls_back_to_transformers_where_the_engine_cannot_serve(booking_dir, capsys,
+                                                                        fake_binary, monkeypatch):
+    from orchestrl.config import compose
+    from orchestrl.plugins.training import grpo
+
+    monkeypatch.setattr(grpo, "find_server_binary", lambda binary=None: fake_binary)
+    tiny = compose(["world=booking", "trainer=grpo", "policy.model=tiny",
+                    f"data_dir={booking_dir}", "trainer.generation.engine=auto"])
+    assert grpo.generation_engine(tiny, SimpleNamespace()) is None  # no GGUF of a tiny model
+    assert "generating with transformers" in capsys.readouterr().err
+
+    def missing(binary=None):  # type: ignore[no-untyped-def]
+        raise ConfigError("llama.cpp's llama-server is not installed")
+
+    monkeypatch.setattr(grpo, "find_server_binary", missing)
+    smol = compose(["world=booking", "trainer=grpo", f"data_dir={booking_dir}",
+                    "trainer.generation.engine=auto"])
+    assert grpo.generation_engine(smol, SimpleNamespace()) is None
+    assert "not installed" in capsys.readouterr().err
+    monkeypatch.setattr(engine_generation, "find_server_binary", missing)
+    explicit = compose(["world=booking", "trainer=grpo", f"data_dir={booking_dir}",
+                        "trainer.generation.engine=llamacpp"])
+    with pytest.raises(ConfigError, match="not installed"):
+        grpo.generation_engine(explicit, SimpleNamespace(generation_kwargs=None,
+                                                         max_completion_length=8,
+                                                         temperature=1.0, top_p=1.0, top_k=0,
+                                                         min_p=None, repetition_penalty=1.0,
+                                                         seed=0))
