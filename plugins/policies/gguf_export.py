@@ -20,6 +20,7 @@ Only the Llama architecture (SmolLM2, Llama, Mistral-style) is supported; anothe
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -99,6 +100,20 @@ def merged_weights(model: str, adapters: list[str]) -> dict[str, Any]:
         return {name: t.detach().float().numpy() for name, t in lm.state_dict().items()}
 
 
+def source_reader(source: Path) -> Any:
+    """A parsed ``gguf.GGUFReader`` of ``source``, kept for the file's current version: parsing
+    the tokenizer's metadata is most of an export's time (GRPO's engine exports every step)."""
+    stat = Path(source).stat()
+    return _reader(str(source), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _reader(path: str, mtime_ns: int, size: int) -> Any:
+    import gguf
+
+    return gguf.GGUFReader(path)
+
+
 def write_like(source: Path, weights: dict[str, Any], target: Path, gguf_type: str) -> None:
     """Write ``target`` with ``source``'s metadata and tensor set, tensors taken from ``weights``
     (transformers names) in ``gguf_type``. Raises ConfigError for an unsupported architecture
@@ -106,7 +121,7 @@ def write_like(source: Path, weights: dict[str, Any], target: Path, gguf_type: s
     import gguf
     import numpy as np
 
-    reader = gguf.GGUFReader(source)
+    reader = source_reader(source)
     arch = _field(reader, "general.architecture")
     if arch != "llama":
         raise ConfigError(f"gguf export supports the llama architecture, not '{arch}'")
