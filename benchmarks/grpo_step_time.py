@@ -1,7 +1,7 @@
 """Seconds per GRPO step on CPU, where they go, and the share spent in the environment and reward.
 
-Runs ``orchestrl train trainer=grpo`` in-process for a few steps in a world (default ``bfcl``,
-the default world; ``--world booking``) with the budget of that world's ``orchestrl run`` GRPO
+Runs ``orchestrl train trainer=grpo`` in-process for a few steps in a world (default ``booking``,
+the default world; ``--world bfcl``) with the budget of that world's ``orchestrl run`` GRPO
 stage (``run.grpo``; ``--prompts`` etc. override it) and times, inside the run:
 
 * the step's parts in TRL's ``GRPOTrainer``: ``generation`` (``_generate``: every turn of the
@@ -18,10 +18,12 @@ A model that emits few calls makes the environment look cheap, so the script als
 baseline cost of env + reward on *gold* rollouts of the same batch size (every call made and
 answered, full trajectories scored by every term) and prints it as a share of the measured step.
 
-    python benchmarks/grpo_step_time.py                 # SmolLM2-135M, BFCL, 3 steps
+    python benchmarks/grpo_step_time.py                 # SmolLM2-135M, Booking, 3 steps
     python benchmarks/grpo_step_time.py --model tiny    # random tiny model, seconds
-    python benchmarks/grpo_step_time.py --world booking --prompts 2 --generations 4
+    python benchmarks/grpo_step_time.py --world bfcl --prompts 2 --generations 4
     python benchmarks/grpo_step_time.py --compare       # TRL's CPU head, then orchestrl's
+    python benchmarks/grpo_step_time.py --engines transformers,llamacpp \
+        trainer.init_from=<run>/sft/final               # rollouts by each engine, the ratio
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from orchestrl.config import compose
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2")
-    parser.add_argument("--world", default="bfcl")
+    parser.add_argument("--world", default="booking")
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--prompts", type=int, default=None, help="default: the world's run.grpo")
     parser.add_argument("--generations", type=int, default=None)
@@ -48,8 +50,14 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true",
                         help="first time TRL's own CPU head (every position scored), then "
                              "orchestrl's (labelled positions only), and print the ratio")
+    parser.add_argument("--engines", default=None,
+                        help="comma-separated trainer.generation.engine values, timed in turn "
+                             "(the first is the baseline of the printed ratios)")
     parser.add_argument("override", nargs="*", help="extra config overrides (key=value)")
     opts = parser.parse_args()
+    if opts.engines:
+        compare_engines(opts)
+        return
     runs = {}
     if opts.compare:
         runs["trl_full_head"] = measure(opts, full_head=True)
@@ -58,6 +66,28 @@ def main() -> None:
         key = "seconds_per_step_in_training_step"  # without loading and building the trainer
         runs["speedup"] = round(runs["trl_full_head"][key] / runs["orchestrl"][key], 2)
     print(json.dumps(runs if opts.compare else runs["orchestrl"], indent=2))
+
+
+def compare_engines(opts: argparse.Namespace) -> None:
+    """Time the same steps with each of ``opts.engines`` generating the rollouts; print each
+    run and the baseline's seconds over each engine's (whole step, and generation alone)."""
+    engines = [e for e in opts.engines.split(",") if e]
+    overrides = list(opts.override)
+    runs: dict[str, object] = {}
+    for engine in engines:
+        opts.override = [*overrides, f"trainer.generation.engine={engine}"]
+        runs[engine] = measure(opts, full_head=False)
+    base = runs[engines[0]]
+    assert isinstance(base, dict)
+    for engine in engines[1:]:
+        run = runs[engine]
+        assert isinstance(run, dict)
+        runs[f"{engines[0]}_over_{engine}"] = {
+            "step": round(base["seconds_per_step_in_training_step"]
+                          / run["seconds_per_step_in_training_step"], 2),
+            "generation": round(base["step_parts_seconds"]["generation"]
+                                / max(run["step_parts_seconds"]["generation"], 1e-9), 2)}
+    print(json.dumps(runs, indent=2))
 
 
 def measure(opts: argparse.Namespace, *, full_head: bool) -> dict[str, object]:
