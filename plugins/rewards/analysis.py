@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from orchestrl.api import Task, ToolCall, Trajectory
+from orchestrl.api import CallRecord, Task, ToolCall, Trajectory
 from orchestrl.plugins.rewards.matching import assign
 from orchestrl.plugins.rewards.normalize import argument_equal
 from orchestrl.plugins.rewards.prepared import PreparedStep, PreparedTask, prepare
@@ -82,28 +82,62 @@ class Analysis:
         return min(1.0, 2.0 * self.totals[attribute] / denominator)
 
 
-def analyse(trajectory: Trajectory, task: Task) -> Analysis:
-    """Compare ``trajectory`` with the gold steps of ``task`` (pure; never raises)."""
-    prepared = prepare(task)
-    records = trajectory.calls
+class Measured(NamedTuple):
+    """What :func:`analyse` reads of each call record, and the trajectory's signature.
+
+    ``key`` is equal for two trajectories of one task exactly when every record has the same
+    turn, the same parse outcome, the same call (by content: the per-call memo's measures)
+    and the same result (by object: ``ok`` and the ``content`` object); the analysis, and
+    every score computed from it alone (:attr:`MatchedTerm.signature_pure`), is then equal.
+    ``keep`` holds the objects whose ``id`` the key holds, so that no id is reused while a
+    memo holds the key.
+    """
+
+    names: list[str | None]
+    values: list[dict[str, Any] | None]
+    measures: list[dict[int, _Measure] | None]
+    unparsed: int
+    key: tuple[Any, ...]
+    keep: tuple[Any, ...]
+
+
+_UNPARSED = None
+_OTHER = 0
+"""Signature tokens of an attempt that did not parse and of a call to a function no gold
+step uses (never assigned); a measured call's token is its measures' ``id`` (never 0)."""
+
+
+def measure(prepared: PreparedTask, records: list[CallRecord]) -> Measured:
+    """Each record's function name, canonical values and measures, and the signature."""
     by_function = prepared.by_function
     seen = prepared.seen
     names: list[str | None] = []
     predicted_values: list[dict[str, Any] | None] = []
     measures: list[dict[int, _Measure] | None] = []
+    key: list[Any] = []
+    keep: list[Any] = []
     unparsed = 0
     for record in records:
         call = record.call
+        result = record.result
+        if result is None:
+            key += (record.turn, None, None)
+        else:
+            content = result.content
+            key += (record.turn, result.ok, id(content))
+            keep.append(content)
         if call is None:
             unparsed += 1
             names.append(None)
             predicted_values.append(None)
             measures.append(None)
+            key.append(_UNPARSED)
             continue
         names.append(call.name)
         if call.name not in by_function:
             predicted_values.append({})
             measures.append(None)
+            key.append(_OTHER)
             continue
         hit = seen.get(id(call))
         if hit is not None and hit[0] is call:
@@ -113,6 +147,22 @@ def analyse(trajectory: Trajectory, task: Task) -> Analysis:
             prepared.see(call, measured)
         predicted_values.append(measured.values)
         measures.append(measured.per_gold)
+        key.append(id(measured))
+        keep.append(measured)
+    return Measured(names, predicted_values, measures, unparsed, tuple(key), tuple(keep))
+
+
+def analyse(trajectory: Trajectory, task: Task, measured: Measured | None = None) -> Analysis:
+    """Compare ``trajectory`` with the gold steps of ``task`` (pure; never raises).
+
+    ``measured`` may pass :func:`measure` of the trajectory's records, when already computed.
+    """
+    prepared = prepare(task)
+    records = trajectory.calls
+    if measured is None:
+        measured = measure(prepared, records)
+    names, predicted_values, measures, unparsed = measured[:4]
+    by_function = prepared.by_function
 
     def similarity(p: int, g: int) -> float:
         return measures[p][g].value_share  # type: ignore[index]

@@ -31,6 +31,8 @@ _TYPE_ERRORS = frozenset({ErrorKind.WRONG_TYPE, ErrorKind.UNKNOWN_PARAMETER})
 _CACHE_LIMIT = 8_192
 MEASURE_LIMIT = 256
 """Distinct calls whose measures one prepared task keeps (GRPO repeats most calls)."""
+SCORE_LIMIT = 256
+"""Distinct trajectory signatures whose breakdowns one prepared task keeps, over all rewards."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,11 @@ class PreparedTask:
     most :data:`MEASURE_LIMIT`): scoring treats a call it has measured as immutable, as GRPO's
     parsed and executed calls are (the parser shares the records of equal calls)."""
 
+    scores: dict[Any, Any] = field(default_factory=dict)
+    """Memo of combined breakdowns by ``(reward serial, trajectory signature)`` (see
+    :class:`~orchestrl.plugins.rewards.combined.CombinedReward`; at most :data:`SCORE_LIMIT`).
+    Each entry holds the objects whose ``id`` its signature holds."""
+
     def see(self, call: Any, measured: Any) -> None:
         """Keep ``measured`` for the object ``call`` in :attr:`seen` (emptied when full)."""
         if len(self.seen) >= MEASURE_LIMIT:
@@ -90,6 +97,12 @@ class PreparedTask:
         if len(self.measures) >= MEASURE_LIMIT:
             self.measures.clear()
         self.measures[key] = measured
+
+    def remember_scores(self, key: Any, scored: Any) -> None:
+        """Keep ``scored`` for ``key`` in :attr:`scores` (emptied when full: bounded)."""
+        if len(self.scores) >= SCORE_LIMIT:
+            self.scores.clear()
+        self.scores[key] = scored
 
     def normalize(self, function: str, name: str, value: Any) -> Any:
         """Canonical form of argument ``name`` of ``function`` (a set if the schema says so)."""

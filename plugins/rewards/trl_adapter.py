@@ -40,8 +40,6 @@ from typing import Any
 from orchestrl.api import CallRecord, RewardTerm, Task, ToolResult, Trajectory
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.parsing.tool_calls import parse_message
-from orchestrl.plugins.rewards.analysis import analyse
-from orchestrl.plugins.rewards.base import MatchedTerm
 from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.rewards.task_codec import task_from_json
 from orchestrl.plugins.rewards.text_trajectory import records_from_text, result_from_text
@@ -62,7 +60,6 @@ class _BatchCache:
     def __init__(self, task_column: str, reward: CombinedReward) -> None:
         self.task_column = task_column
         self.reward = reward
-        self._matched = any(isinstance(term, MatchedTerm) for term, _ in reward.terms.values())
         self._batch: tuple[Any, Any] | None = None
         self.columns: dict[str, list[float]] = {}
 
@@ -86,8 +83,7 @@ class _BatchCache:
                 strict=True,
             ):
                 trajectory = to_trajectory(completion, env, task_id=task.id)
-                analysis = analyse(trajectory, task) if self._matched else None
-                for name, value in breakdown(trajectory, task, analysis).terms.items():
+                for name, value in breakdown(trajectory, task).terms.items():
                     columns[name].append(value)
             self.columns, self._batch = columns, (completions, environments)
         return self.columns

@@ -9,8 +9,8 @@ import pytest
 
 from orchestrl.api import Task, Trajectory
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.rewards import perturb
-from orchestrl.plugins.rewards import trl_adapter as adapter
+from orchestrl.plugins.rewards import combined as combined_module
+from orchestrl.plugins.rewards import perturb, prepared
 from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.rewards.gold import gold_trajectory
 from orchestrl.plugins.rewards.task_codec import task_to_json
@@ -98,13 +98,19 @@ def test_scores_match_the_combined_reward(graduated, train_tasks) -> None:
 
 def test_one_batch_is_analysed_once(graduated, eval_tasks, monkeypatch) -> None:
     calls = []
-    original = adapter.analyse
-    monkeypatch.setattr(adapter, "analyse", lambda *a: calls.append(1) or original(*a))
+    original = combined_module.analyse
+    monkeypatch.setattr(combined_module, "analyse", lambda *a: calls.append(1) or original(*a))
+    prepared.clear_caches()
     tasks = eval_tasks[:5]
     completions = [trl_completion(gold_trajectory(t)) for t in tasks]
     functions, _ = trl_reward_functions(graduated)
     for func in functions:
         call_like_trl(func, completions, tasks)
+    assert len(calls) == len(tasks)
+    # the next batch: new objects with equal content; each trajectory's breakdown is memoised
+    again = json.loads(json.dumps(completions))
+    for func in functions:
+        assert call_like_trl(func, again, tasks) == [1.0] * len(tasks)
     assert len(calls) == len(tasks)
 
 
