@@ -18,7 +18,9 @@ with TRL's environments (their episodes' executed calls), each reward function w
 ``with_merged_calls`` (the batch's calls merged with the episodes' records once); the pooled
 episodes hold the same record objects every pass, so the last row gives them new records with
 equal content each step, as a real GRPO step's episodes have (memos by object identity miss
-there; those by content still hit). All paths run
+there; those by content still hit), and the row after gives the task column new strings each
+step too, as TRL reads each row anew (the task texts are then compared, not hashed). All
+paths run
 in turn in each round, so they share the machine's load alike, and each is compared with a
 baseline timed in the same rounds: the reference-like `paper` path, which serialises, cuts and
 parses every response of every trajectory afresh as the reference's ``compute_score`` does (the
@@ -208,18 +210,22 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
         env.episode = SimpleNamespace(calls=gold.calls)
         pooled.append(env)
 
-    def grpo(name: str, fresh_records: bool = False):
+    def grpo(name: str, fresh_records: bool = False, fresh_texts: bool = False):
         functions = [with_merged_calls(f) for f in trl_reward_functions(rewards[name])[0]]
         batches = [json.loads(grpo_text) for _ in range(2 * repeats)]
         # fresh_records: each step's episodes hold new call records (new CallRecord and
         # ToolCall objects, equal content), as a real GRPO step's episodes do
         steps = [[_fresh_episode(env) for env in pooled] for _ in range(2 * repeats)]
+        # fresh_texts: each step's task column holds new strings (equal text), as TRL reads
+        # each row from the dataset anew
+        texts = [json.loads(json.dumps(columns)) for _ in range(2 * repeats)]
 
         def batch() -> None:
             completions = batches.pop()  # new lists each step
             environments = steps.pop() if fresh_records else list(pooled)
+            column = texts.pop() if fresh_texts else columns
             for func in functions:
-                func(prompts=[""] * n, completions=completions, task=columns,
+                func(prompts=[""] * n, completions=completions, task=column,
                      environments=environments)
 
         return batch
@@ -234,6 +240,8 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
         ("GRPO (environments, merged), graduated", grpo("graduated"), "messages"),
         ("GRPO (environments, merged), paper", grpo("paper"), None),
         ("GRPO, merged, new records each step", grpo("graduated", fresh_records=True), None),
+        ("GRPO, merged, new records and task texts",
+         grpo("graduated", fresh_records=True, fresh_texts=True), None),
     ]
     best = _interleaved([fn for _, fn, _ in paths], repeats)
     base = _rate(n, best[0])

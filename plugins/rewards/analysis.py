@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from orchestrl.api import CallRecord, Task, ToolCall, Trajectory
+from orchestrl.plugins.parsing.exact_key import exact_bytes
 from orchestrl.plugins.rewards.matching import assign
 from orchestrl.plugins.rewards.normalize import argument_equal
 from orchestrl.plugins.rewards.prepared import PreparedStep, PreparedTask, prepare
@@ -226,9 +227,12 @@ def _measured(prepared: PreparedTask, call: ToolCall) -> _Measured:
 
     Everything here depends only on the call's name and arguments and on the task, so a call
     repeated across rollouts (GRPO samples many per task, most calls the same) is measured
-    once; the memo key keeps each value's exact type (``1``, ``1.0`` and ``True`` differ).
+    once; the memo is looked up by the arguments' exact bytes (one C call:
+    :func:`~orchestrl.plugins.parsing.exact_key.exact_bytes`; ``1``, ``1.0`` and ``True``
+    differ) and stores only calls that :func:`call_key` accepts (plain JSON arguments).
     """
-    key = call_key(call)
+    exact = exact_bytes(call.arguments)
+    key = None if exact is None else (call.name, exact)
     if key is not None:
         hit = prepared.measures.get(key)
         if hit is not None:
@@ -249,7 +253,7 @@ def _measured(prepared: PreparedTask, call: ToolCall) -> _Measured:
         exact = value_share == 1.0 and gold.keys == predicted.keys()
         per_gold[g] = _Measure(names_f1, type_share, value_share, exact)
     measured = _Measured(values, per_gold)
-    if key is not None:
+    if key is not None and call_key(call) is not None:
         prepared.remember(key, measured)
     return measured
 

@@ -69,8 +69,10 @@ class PreparedTask:
     gold_names: list[str] = field(default_factory=list)
     """The function of each gold step, in gold order."""
     measures: dict[Any, Any] = field(default_factory=dict)
-    """Memo of the analysis' per-call measures, keyed by
-    :func:`~orchestrl.plugins.rewards.analysis.call_key` (at most :data:`MEASURE_LIMIT`)."""
+    """Memo of the analysis' per-call measures, keyed by the call's name and its arguments'
+    exact bytes (:func:`~orchestrl.plugins.parsing.exact_key.exact_bytes`), holding only calls
+    :func:`~orchestrl.plugins.rewards.analysis.call_key` accepts (at most
+    :data:`MEASURE_LIMIT`)."""
 
     produced: dict[tuple[int, str], tuple[Any, Any]] = field(default_factory=dict)
     """Memo of orchestration: per ``(gold position, dependent argument)``, the last producer

@@ -78,7 +78,7 @@ class _BatchCache:
             breakdown = self.reward.breakdown
             for completion, task, env in zip(
                 completions,
-                (_task(x) for x in tasks),
+                batch_tasks(tasks),
                 environments or [None] * len(completions),
                 strict=True,
             ):
@@ -173,6 +173,25 @@ def _slot_for(message: Mapping[str, Any], records: list[CallRecord], pending: li
             if call is not None and call.id == call_id:
                 return slot
     return pending[0]
+
+
+def batch_tasks(column: Sequence[Any]) -> list[Task]:
+    """The task of each row of a batch's task column (JSON text or :class:`Task` objects).
+
+    TRL repeats each prompt's row once per generation, as new strings: a text equal to the
+    row before's is not decoded (nor hashed) again, only compared with it (equal texts give
+    the same task, as :func:`~orchestrl.plugins.rewards.task_codec.task_from_json` does).
+    """
+    tasks: list[Task] = []
+    last_text: Any = None
+    task: Task | None = None
+    for value in column:
+        if task is None or (value is not last_text and (
+            type(value) is not str or type(last_text) is not str or value != last_text
+        )):
+            task, last_text = _task(value), value
+        tasks.append(task)
+    return tasks
 
 
 def _task(value: Any) -> Task:

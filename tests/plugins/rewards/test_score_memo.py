@@ -11,7 +11,7 @@ import pytest
 
 from orchestrl.api import Task, ToolCall, ToolResult, Trajectory
 from orchestrl.plugins.rewards import combined as combined_module
-from orchestrl.plugins.rewards import prepared, text_trajectory
+from orchestrl.plugins.rewards import perturb, prepared, text_trajectory
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
 from orchestrl.plugins.rewards.binary import Binary
@@ -188,3 +188,23 @@ def test_a_result_object_kept_by_the_memo_is_not_confused_with_a_new_one(
         totals.add(got.total)
         del content, calls, trajectory
     assert len(totals) == 2
+
+
+def test_the_call_memo_stores_plain_json_calls_only(graduated, train_tasks) -> None:
+    """Measures are looked up by exact bytes, in which every buffer type has one code: only
+    calls of plain JSON arguments are stored, so bytes never stand for a bytearray."""
+    task = train_tasks[0]
+    gold = gold_trajectory(task)
+    name = sorted(gold.calls[0].call.arguments)[0]
+    prepared.clear_caches()
+    for value in (b"a", bytearray(b"a"), memoryview(b"a"), (1,)):
+        trajectory = perturb.add_argument(gold, 0, name, value)
+        assert graduated.breakdown(trajectory, task) == cold_breakdown(graduated, trajectory, task)
+    prepared.clear_caches()
+    graduated.breakdown(gold, task)
+    stored = len(prepared.prepare(task).measures)  # the gold calls
+    for value in (b"a", bytearray(b"a"), (1,)):
+        graduated.breakdown(perturb.add_argument(gold, 0, name, value), task)
+    assert len(prepared.prepare(task).measures) == stored
+    graduated.breakdown(perturb.add_argument(gold, 0, name, [1]), task)
+    assert len(prepared.prepare(task).measures) == stored + 1

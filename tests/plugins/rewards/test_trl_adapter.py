@@ -11,6 +11,7 @@ from orchestrl.api import Task, Trajectory
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.rewards import combined as combined_module
 from orchestrl.plugins.rewards import perturb, prepared
+from orchestrl.plugins.rewards import trl_adapter as adapter
 from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.rewards.gold import gold_trajectory
 from orchestrl.plugins.rewards.task_codec import task_to_json
@@ -168,3 +169,17 @@ def test_a_term_out_of_range_is_named(train_tasks) -> None:
     completions = [trl_completion(gold_trajectory(train_tasks[0]))]
     with pytest.raises(PluginError, match="reward term 'too_much' returned 1.5"):
         call_like_trl(functions[0], completions, train_tasks[:1])
+
+
+def test_repeated_task_texts_are_decoded_once_per_run(train_tasks, monkeypatch) -> None:
+    decoded = []
+    original = adapter.task_from_json
+    monkeypatch.setattr(adapter, "task_from_json", lambda t: decoded.append(t) or original(t))
+    first, second = (task_to_json(t, with_responses=False) for t in train_tasks[:2])
+    copy = json.loads(json.dumps(first))  # an equal text, another object (as TRL hands over)
+    assert copy is not first
+    column = [first, copy, copy, second, first, train_tasks[3], train_tasks[3], first]
+    got = adapter.batch_tasks(column)
+    assert len(decoded) == 4  # one per run of equal texts: first, second, first, first
+    assert got == [adapter._task(v) for v in column]
+    assert got[0] is got[1] is got[2] and got[3] is not got[2] and got[5] is train_tasks[3]
