@@ -121,35 +121,36 @@ def measure(prepared: PreparedTask, records: list[CallRecord]) -> Measured:
     for record in records:
         call = record.call
         result = record.result
-        if result is None:
-            key += (record.turn, None, None)
-        else:
-            content = result.content
-            key += (record.turn, result.ok, id(content))
-            keep.append(content)
         if call is None:
             unparsed += 1
             names.append(None)
             predicted_values.append(None)
             measures.append(None)
-            key.append(_UNPARSED)
-            continue
-        names.append(call.name)
-        if call.name not in by_function:
-            predicted_values.append({})
-            measures.append(None)
-            key.append(_OTHER)
-            continue
-        hit = seen.get(id(call))
-        if hit is not None and hit[0] is call:
-            measured = hit[1]
+            token = _UNPARSED
         else:
-            measured = _measured(prepared, call)
-            prepared.see(call, measured)
-        predicted_values.append(measured.values)
-        measures.append(measured.per_gold)
-        key.append(id(measured))
-        keep.append(measured)
+            name = call.name
+            names.append(name)
+            if name in by_function:
+                hit = seen.get(id(call))
+                if hit is not None and hit[0] is call:
+                    measured = hit[1]
+                else:
+                    measured = _measured(prepared, call)
+                    prepared.see(call, measured)
+                predicted_values.append(measured.values)
+                measures.append(measured.per_gold)
+                token = id(measured)
+                keep.append(measured)
+            else:
+                predicted_values.append({})
+                measures.append(None)
+                token = _OTHER
+        if result is None:
+            key += (record.turn, token, None, None)
+        else:
+            content = result.content
+            key += (record.turn, token, result.ok, id(content))
+            keep.append(content)
     return Measured(names, predicted_values, measures, unparsed, tuple(key), tuple(keep))
 
 

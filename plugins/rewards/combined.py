@@ -9,10 +9,10 @@ per trajectory.
 When every term is :attr:`~orchestrl.plugins.rewards.base.MatchedTerm.signature_pure` (every
 shipped preset but ``paper``), breakdowns are memoised per task by the trajectory's signature
 (:func:`~orchestrl.plugins.rewards.analysis.measure`): GRPO scores many rollouts of a task and
-most are alike, so an alike trajectory costs one pass over its records. The memo lives with the
-prepared task (:attr:`~orchestrl.plugins.rewards.prepared.PreparedTask.scores`, bounded) and is
-keyed by this reward object's serial number (never reused); terms' settings are read as fixed
-once the reward is built.
+most are alike, so an alike trajectory costs one pass over its records. The memo
+(:func:`~orchestrl.plugins.rewards.prepared.remember_scores`, bounded, emptied by
+``clear_caches``) is keyed by this reward object's serial number (never reused), the prepared
+task and the signature; terms' settings are read as fixed once the reward is built.
 
 Build it from config with ``CombinedReward.from_config(cfg.reward)`` (which uses
 :func:`orchestrl.build.build_reward_terms`).
@@ -32,7 +32,7 @@ from orchestrl.build import build_reward_terms
 from orchestrl.errors import ConfigError, PluginError
 from orchestrl.plugins.rewards.analysis import Analysis, analyse, measure
 from orchestrl.plugins.rewards.base import MatchedTerm
-from orchestrl.plugins.rewards.prepared import prepare
+from orchestrl.plugins.rewards.prepared import prepare, remember_scores, scores_of
 
 _SERIALS = itertools.count()
 
@@ -91,13 +91,13 @@ class CombinedReward:
         if analysis is None and self._memoised:
             prepared = prepare(task)
             measured = measure(prepared, trajectory.calls)
-            key = (self._serial, measured.key)
-            hit = prepared.scores.get(key)
+            key = (self._serial, id(prepared), measured.key)
+            hit = scores_of(key)
             if hit is not None:
                 return RewardBreakdown(hit[0], dict(zip(self._names, hit[1], strict=True)))
             result = self._breakdown(trajectory, task, analyse(trajectory, task, measured))
-            prepared.remember_scores(key, (result.total, tuple(result.terms.values()),
-                                           measured.keep))
+            values = tuple(result.terms.values())
+            remember_scores(key, (result.total, values, prepared, measured.keep))
             return result
         return self._breakdown(trajectory, task, analysis)
 

@@ -31,8 +31,9 @@ _TYPE_ERRORS = frozenset({ErrorKind.WRONG_TYPE, ErrorKind.UNKNOWN_PARAMETER})
 _CACHE_LIMIT = 8_192
 MEASURE_LIMIT = 256
 """Distinct calls whose measures one prepared task keeps (GRPO repeats most calls)."""
-SCORE_LIMIT = 256
-"""Distinct trajectory signatures whose breakdowns one prepared task keeps, over all rewards."""
+SCORE_LIMIT = 2_048
+"""Combined breakdowns kept by :func:`remember_scores`, over all tasks and rewards. Each entry
+holds the result contents its signature names, so this bounds the memory they keep alive."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +84,6 @@ class PreparedTask:
     most :data:`MEASURE_LIMIT`): scoring treats a call it has measured as immutable, as GRPO's
     parsed and executed calls are (the parser shares the records of equal calls)."""
 
-    scores: dict[Any, Any] = field(default_factory=dict)
-    """Memo of combined breakdowns by ``(reward serial, trajectory signature)`` (see
-    :class:`~orchestrl.plugins.rewards.combined.CombinedReward`; at most :data:`SCORE_LIMIT`).
-    Each entry holds the objects whose ``id`` its signature holds."""
-
     def see(self, call: Any, measured: Any) -> None:
         """Keep ``measured`` for the object ``call`` in :attr:`seen` (emptied when full)."""
         if len(self.seen) >= MEASURE_LIMIT:
@@ -99,12 +95,6 @@ class PreparedTask:
         if len(self.measures) >= MEASURE_LIMIT:
             self.measures.clear()
         self.measures[key] = measured
-
-    def remember_scores(self, key: Any, scored: Any) -> None:
-        """Keep ``scored`` for ``key`` in :attr:`scores` (emptied when full: bounded)."""
-        if len(self.scores) >= SCORE_LIMIT:
-            self.scores.clear()
-        self.scores[key] = scored
 
     def normalize(self, function: str, name: str, value: Any) -> Any:
         """Canonical form of argument ``name`` of ``function`` (a set if the schema says so)."""
@@ -145,6 +135,24 @@ class PreparedTask:
 
 
 _TYPE_MEMO: dict[tuple[Any, ...], bool] = {}
+_SCORES: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def scores_of(key: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """What :func:`remember_scores` kept for ``key``, or None."""
+    return _SCORES.get(key)
+
+
+def remember_scores(key: tuple[Any, ...], scored: tuple[Any, ...]) -> None:
+    """Keep ``scored`` for ``key`` (at most :data:`SCORE_LIMIT` entries, emptied when full).
+
+    The memo of :class:`~orchestrl.plugins.rewards.combined.CombinedReward`: ``key`` holds
+    object ids (of the prepared task, the measures, the result contents) and ``scored`` must
+    hold those objects, so that no id is reused while the entry lives.
+    """
+    if len(_SCORES) >= SCORE_LIMIT:
+        _SCORES.clear()
+    _SCORES[key] = scored
 _PREPARED: dict[int, tuple[weakref.ref[Task], PreparedTask]] = {}
 
 
@@ -152,6 +160,7 @@ def clear_caches() -> None:
     """Forget every prepared task and value memo (a cold start, for tests and benchmarks)."""
     _PREPARED.clear()
     _TYPE_MEMO.clear()
+    _SCORES.clear()
     normalize_str.cache_clear()
     normalize_string_param.cache_clear()
 

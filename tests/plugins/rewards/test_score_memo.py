@@ -57,7 +57,7 @@ def test_equal_trajectories_are_analysed_once(graduated, train_tasks, monkeypatc
     copies = Trajectory(gold.task_id, [], [dataclasses.replace(r) for r in gold.calls])
     assert graduated.breakdown(copies, task) == first
     assert len(analysed) == 1
-    assert len(prepared.prepare(task).scores) == 1
+    assert len(prepared._SCORES) == 1
 
 
 def test_changed_records_are_scored_afresh(graduated, train_tasks) -> None:
@@ -105,7 +105,7 @@ def test_the_memo_is_bounded(graduated, train_tasks) -> None:
         call = ToolCall(first.call.name, {**first.call.arguments, "extra": i})
         trajectory = Trajectory(gold.task_id, [], [dataclasses.replace(first, call=call)])
         graduated.breakdown(trajectory, task)
-        assert len(prepared.prepare(task).scores) <= prepared.SCORE_LIMIT
+        assert len(prepared._SCORES) <= prepared.SCORE_LIMIT
 
 
 def test_rewards_with_other_settings_do_not_share_entries(train_tasks) -> None:
