@@ -143,6 +143,11 @@ def scores_of(key: tuple[Any, ...]) -> tuple[Any, ...] | None:
     return _SCORES.get(key)
 
 
+def forget_scores() -> None:
+    """Empty the breakdown memo only (every other memo kept: benchmarks of the analysis)."""
+    _SCORES.clear()
+
+
 def remember_scores(key: tuple[Any, ...], scored: tuple[Any, ...]) -> None:
     """Keep ``scored`` for ``key`` (at most :data:`SCORE_LIMIT` entries, emptied when full).
 

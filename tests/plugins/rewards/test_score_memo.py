@@ -58,6 +58,9 @@ def test_equal_trajectories_are_analysed_once(graduated, train_tasks, monkeypatc
     assert graduated.breakdown(copies, task) == first
     assert len(analysed) == 1
     assert len(prepared._SCORES) == 1
+    prepared.forget_scores()
+    assert graduated.breakdown(copies, task) == first
+    assert len(analysed) == 2
 
 
 def test_changed_records_are_scored_afresh(graduated, train_tasks) -> None:
