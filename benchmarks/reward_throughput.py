@@ -10,16 +10,20 @@ with their targets and ratios to baselines measured in the same run.
 ``--data-dir`` defaults to ``$ORCHESTRL_DATA_DIR``, else ``../shared/data/booking``.
 
 The first table is the issue's setting: the 101 gold trajectories of ``train_101.jsonl``,
-scored by the combined `graduated` and `paper` presets and, as TRL message lists, through the
-TRL reward functions (the GRPO path without an environment: every call parsed from the
+scored by the combined `graduated` and `paper` presets (`graduated` memoises each breakdown by
+the trajectory's signature, so a pass after the first finds every one; the row after it
+empties that memo before each pass, so every trajectory is analysed again from its calls'
+memoised measures: the figure for rollouts that all differ) and, as TRL message lists,
+through the TRL reward functions (the GRPO path without an environment: every call parsed from the
 messages, every tool output from its text; a new batch object, with new strings, each pass),
 warm and cold (every memo emptied before the pass), and as GRPO scores them: TRL message lists
 with TRL's environments (their episodes' executed calls), each reward function wrapped by
 ``with_merged_calls`` (the batch's calls merged with the episodes' records once); the pooled
 episodes hold the same record objects every pass, so the last row gives them new records with
 equal content each step, as a real GRPO step's episodes have (memos by object identity miss
-there; those by content still hit). All paths run
-in turn in each round, so they share the machine's load alike, and each is compared with a
+there; those by content still hit), and the row after gives the task column new strings each
+step too, as TRL reads each row anew (the task texts are then compared, not hashed). All
+paths run in turn in each round, so they share the machine's load alike, and each is compared with a
 baseline timed in the same rounds: the reference-like `paper` path, which serialises, cuts and
 parses every response of every trajectory afresh as the reference's ``compute_score`` does (the
 paper preset with its response memo emptied before each trajectory). The issue measured the
@@ -180,6 +184,16 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
         reward = rewards[name]
         return lambda: [reward.breakdown(g, t) for g, t in golds]
 
+    def analysed(name: str):
+        reward = rewards[name]
+
+        def batch() -> None:  # every trajectory analysed again (its calls' measures memoised)
+            prepared.forget_scores()
+            for gold, task in golds:
+                reward.breakdown(gold, task)
+
+        return batch
+
     text = json.dumps([g.messages for g, _ in golds], ensure_ascii=False)
 
     def messages(name: str, fresh: bool = False):
@@ -208,18 +222,22 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
         env.episode = SimpleNamespace(calls=gold.calls)
         pooled.append(env)
 
-    def grpo(name: str, fresh_records: bool = False):
+    def grpo(name: str, fresh_records: bool = False, fresh_texts: bool = False):
         functions = [with_merged_calls(f) for f in trl_reward_functions(rewards[name])[0]]
         batches = [json.loads(grpo_text) for _ in range(2 * repeats)]
         # fresh_records: each step's episodes hold new call records (new CallRecord and
         # ToolCall objects, equal content), as a real GRPO step's episodes do
         steps = [[_fresh_episode(env) for env in pooled] for _ in range(2 * repeats)]
+        # fresh_texts: each step's task column holds new strings (equal text), as TRL reads
+        # each row from the dataset anew
+        texts = [json.loads(json.dumps(columns)) for _ in range(2 * repeats)]
 
         def batch() -> None:
             completions = batches.pop()  # new lists each step
             environments = steps.pop() if fresh_records else list(pooled)
+            column = texts.pop() if fresh_texts else columns
             for func in functions:
-                func(prompts=[""] * n, completions=completions, task=columns,
+                func(prompts=[""] * n, completions=completions, task=column,
                      environments=environments)
 
         return batch
@@ -227,6 +245,7 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
     paths = [
         ("baseline: reference-like paper", baseline, None),
         ("combined graduated", combined("graduated"), "graduated"),
+        ("combined graduated, breakdowns not memoised", analysed("graduated"), None),
         ("combined paper", combined("paper"), "paper"),
         ("TRL message lists, graduated", messages("graduated"), "messages"),
         ("TRL message lists, paper", messages("paper"), None),
@@ -234,6 +253,8 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
         ("GRPO (environments, merged), graduated", grpo("graduated"), "messages"),
         ("GRPO (environments, merged), paper", grpo("paper"), None),
         ("GRPO, merged, new records each step", grpo("graduated", fresh_records=True), None),
+        ("GRPO, merged, new records and task texts",
+         grpo("graduated", fresh_records=True, fresh_texts=True), None),
     ]
     best = _interleaved([fn for _, fn, _ in paths], repeats)
     base = _rate(n, best[0])

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrl.api import CallRecord, ToolCall
+from orchestrl.plugins.parsing.exact_key import exact_bytes
 from orchestrl.plugins.parsing.json_bounded import JsonLimits, check_value, loads_bounded
 
 _OPEN = "<tool_call>"
@@ -93,18 +94,19 @@ def parse_tool_calls(
 ) -> list[CallRecord]:
     """Records for structured ``tool_calls`` (OpenAI/TRL shape), one per entry.
 
-    With the default limits, records of entries in the common shape are memoised by content
-    (:func:`_entry_key`; at most :data:`MEMO_ENTRIES`): GRPO scores many completions that make
-    the same calls, and TRL hands each batch over as new objects. A memoised record, and its
-    call's ``arguments``, are shared between callers: treat them as read-only. The memo is a
-    plain dict (safe to share between threads under the GIL: at worst an entry is lost).
+    With the default limits, records of entries in the common shape (:func:`_entry_key`) are
+    memoised by content (:func:`_memo_key`; at most :data:`MEMO_ENTRIES`): GRPO scores many
+    completions that make the same calls, and TRL hands each batch over as new objects. A
+    memoised record, and its call's ``arguments``, are shared between callers: treat them as
+    read-only. The memo is a plain dict (safe to share between threads under the GIL: at worst
+    an entry is lost).
     """
     records = []
     memo = _STRUCTURED if limits is DEFAULT_PARSE_LIMITS else None
     for position, entry in enumerate(tool_calls):
         key = None
         if memo is not None and position < limits.max_calls:
-            key = _entry_key(entry, turn)
+            key = _memo_key(entry, turn)
             if key is not None:
                 hit = memo.get(key)
                 if hit is not None:
@@ -120,7 +122,7 @@ def parse_tool_calls(
         except ValueError as exc:
             record = _failed(turn, raw, str(exc))
         records.append(record)
-        if key is not None and len(text) <= MEMO_RAW_CHARS:
+        if key is not None and len(text) <= MEMO_RAW_CHARS and _entry_key(entry, turn):
             if len(memo) >= MEMO_ENTRIES:  # type: ignore[arg-type]
                 memo.clear()  # type: ignore[union-attr]
             memo[key] = record  # type: ignore[index]
@@ -132,7 +134,7 @@ MEMO_ENTRIES = 4_096
 MEMO_RAW_CHARS = 2_048
 """Longest call (as JSON text) that is memoised: the memo holds at most
 ``MEMO_ENTRIES * MEMO_RAW_CHARS`` characters."""
-_STRUCTURED: dict[tuple[Any, ...], CallRecord] = {}
+_STRUCTURED: dict[tuple[int, bytes], CallRecord] = {}
 
 
 def clear_memo() -> None:
@@ -324,6 +326,14 @@ def _raw_text(entry: Any) -> str:
         return _RAW_ENCODER.encode(entry)
     except (ValueError, TypeError, RecursionError):
         return repr(type(entry))
+
+
+def _memo_key(entry: Any, turn: int) -> tuple[int, bytes] | None:
+    """The memo key of a structured call: its turn and its exact bytes
+    (:func:`~orchestrl.plugins.parsing.exact_key.exact_bytes`; the memo stores only entries
+    that :func:`_entry_key` accepts, all plain JSON)."""
+    exact = exact_bytes(entry)
+    return None if exact is None else (turn, exact)
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})

@@ -27,7 +27,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from orchestrl.api import Task, ToolCall, Trajectory
+from orchestrl.api import CallRecord, Task, ToolCall, Trajectory
+from orchestrl.plugins.parsing.exact_key import exact_bytes
 from orchestrl.plugins.rewards.matching import assign
 from orchestrl.plugins.rewards.normalize import argument_equal
 from orchestrl.plugins.rewards.prepared import PreparedStep, PreparedTask, prepare
@@ -82,37 +83,88 @@ class Analysis:
         return min(1.0, 2.0 * self.totals[attribute] / denominator)
 
 
-def analyse(trajectory: Trajectory, task: Task) -> Analysis:
-    """Compare ``trajectory`` with the gold steps of ``task`` (pure; never raises)."""
-    prepared = prepare(task)
-    records = trajectory.calls
+class Measured(NamedTuple):
+    """What :func:`analyse` reads of each call record, and the trajectory's signature.
+
+    ``key`` is equal for two trajectories of one task exactly when every record has the same
+    turn, the same parse outcome, the same call (by content: the per-call memo's measures)
+    and the same result (by object: ``ok`` and the ``content`` object); the analysis, and
+    every score computed from it alone (:attr:`MatchedTerm.signature_pure`), is then equal.
+    ``keep`` holds the objects whose ``id`` the key holds, so that no id is reused while a
+    memo holds the key.
+    """
+
+    names: list[str | None]
+    values: list[dict[str, Any] | None]
+    measures: list[dict[int, _Measure] | None]
+    unparsed: int
+    key: tuple[Any, ...]
+    keep: tuple[Any, ...]
+
+
+_UNPARSED = None
+_OTHER = 0
+"""Signature tokens of an attempt that did not parse and of a call to a function no gold
+step uses (never assigned); a measured call's token is its measures' ``id`` (never 0)."""
+
+
+def measure(prepared: PreparedTask, records: list[CallRecord]) -> Measured:
+    """Each record's function name, canonical values and measures, and the signature."""
     by_function = prepared.by_function
     seen = prepared.seen
     names: list[str | None] = []
     predicted_values: list[dict[str, Any] | None] = []
     measures: list[dict[int, _Measure] | None] = []
+    key: list[Any] = []
+    keep: list[Any] = []
     unparsed = 0
     for record in records:
         call = record.call
+        result = record.result
         if call is None:
             unparsed += 1
             names.append(None)
             predicted_values.append(None)
             measures.append(None)
-            continue
-        names.append(call.name)
-        if call.name not in by_function:
-            predicted_values.append({})
-            measures.append(None)
-            continue
-        hit = seen.get(id(call))
-        if hit is not None and hit[0] is call:
-            measured = hit[1]
+            token = _UNPARSED
         else:
-            measured = _measured(prepared, call)
-            prepared.see(call, measured)
-        predicted_values.append(measured.values)
-        measures.append(measured.per_gold)
+            name = call.name
+            names.append(name)
+            if name in by_function:
+                hit = seen.get(id(call))
+                if hit is not None and hit[0] is call:
+                    measured = hit[1]
+                else:
+                    measured = _measured(prepared, call)
+                    prepared.see(call, measured)
+                predicted_values.append(measured.values)
+                measures.append(measured.per_gold)
+                token = id(measured)
+                keep.append(measured)
+            else:
+                predicted_values.append({})
+                measures.append(None)
+                token = _OTHER
+        if result is None:
+            key += (record.turn, token, None, None)
+        else:
+            content = result.content
+            key += (record.turn, token, result.ok, id(content))
+            keep.append(content)
+    return Measured(names, predicted_values, measures, unparsed, tuple(key), tuple(keep))
+
+
+def analyse(trajectory: Trajectory, task: Task, measured: Measured | None = None) -> Analysis:
+    """Compare ``trajectory`` with the gold steps of ``task`` (pure; never raises).
+
+    ``measured`` may pass :func:`measure` of the trajectory's records, when already computed.
+    """
+    prepared = prepare(task)
+    records = trajectory.calls
+    if measured is None:
+        measured = measure(prepared, records)
+    names, predicted_values, measures, unparsed = measured[:4]
+    by_function = prepared.by_function
 
     def similarity(p: int, g: int) -> float:
         return measures[p][g].value_share  # type: ignore[index]
@@ -176,9 +228,12 @@ def _measured(prepared: PreparedTask, call: ToolCall) -> _Measured:
 
     Everything here depends only on the call's name and arguments and on the task, so a call
     repeated across rollouts (GRPO samples many per task, most calls the same) is measured
-    once; the memo key keeps each value's exact type (``1``, ``1.0`` and ``True`` differ).
+    once; the memo is looked up by the arguments' exact bytes (one C call:
+    :func:`~orchestrl.plugins.parsing.exact_key.exact_bytes`; ``1``, ``1.0`` and ``True``
+    differ) and stores only calls that :func:`call_key` accepts (plain JSON arguments).
     """
-    key = call_key(call)
+    exact = exact_bytes(call.arguments)
+    key = None if exact is None else (call.name, exact)
     if key is not None:
         hit = prepared.measures.get(key)
         if hit is not None:
@@ -199,7 +254,7 @@ def _measured(prepared: PreparedTask, call: ToolCall) -> _Measured:
         exact = value_share == 1.0 and gold.keys == predicted.keys()
         per_gold[g] = _Measure(names_f1, type_share, value_share, exact)
     measured = _Measured(values, per_gold)
-    if key is not None:
+    if key is not None and call_key(call) is not None:
         prepared.remember(key, measured)
     return measured
 

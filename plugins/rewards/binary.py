@@ -18,6 +18,8 @@ from orchestrl.registry import Registry
 class Binary(MatchedTerm):
     """All-or-nothing success: every gold step matched exactly."""
 
+    signature_pure = True
+
     def __init__(self, allow_extra_calls: bool = False) -> None:
         """``allow_extra_calls``: succeed even when calls beyond the gold steps were attempted."""
         self.allow_extra_calls = allow_extra_calls

@@ -6,12 +6,21 @@ the shipped presets' weights sum to 1, so their totals lie in [0, 1]. Terms buil
 shared analysis (:class:`~orchestrl.plugins.rewards.base.MatchedTerm`) receive one analysis
 per trajectory.
 
+When every term is :attr:`~orchestrl.plugins.rewards.base.MatchedTerm.signature_pure` (every
+shipped preset but ``paper``), breakdowns are memoised per task by the trajectory's signature
+(:func:`~orchestrl.plugins.rewards.analysis.measure`): GRPO scores many rollouts of a task and
+most are alike, so an alike trajectory costs one pass over its records. The memo
+(:func:`~orchestrl.plugins.rewards.prepared.remember_scores`, bounded, emptied by
+``clear_caches``) is keyed by this reward object's serial number (never reused), the prepared
+task and the signature; terms' settings are read as fixed once the reward is built.
+
 Build it from config with ``CombinedReward.from_config(cfg.reward)`` (which uses
 :func:`orchestrl.build.build_reward_terms`).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,8 +30,11 @@ from omegaconf import DictConfig
 from orchestrl.api import RewardTerm, Task, Trajectory
 from orchestrl.build import build_reward_terms
 from orchestrl.errors import ConfigError, PluginError
-from orchestrl.plugins.rewards.analysis import Analysis, analyse
+from orchestrl.plugins.rewards.analysis import Analysis, analyse, measure
 from orchestrl.plugins.rewards.base import MatchedTerm
+from orchestrl.plugins.rewards.prepared import prepare, remember_scores, scores_of
+
+_SERIALS = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,11 @@ class CombinedReward:
              isinstance(term, MatchedTerm))
             for name, (term, weight) in self.terms.items()
         ]
+        self._names = tuple(self.terms)
+        self._memoised = all(
+            isinstance(term, MatchedTerm) and term.signature_pure for term, _ in self.terms.values()
+        )
+        self._serial = next(_SERIALS)
 
     @classmethod
     def from_config(cls, reward: DictConfig) -> CombinedReward:
@@ -71,6 +88,22 @@ class CombinedReward:
         self, trajectory: Trajectory, task: Task, analysis: Analysis | None = None
     ) -> RewardBreakdown:
         """The total and every term's score; ``analysis`` may be passed when already computed."""
+        if analysis is None and self._memoised:
+            prepared = prepare(task)
+            measured = measure(prepared, trajectory.calls)
+            key = (self._serial, id(prepared), measured.key)
+            hit = scores_of(key)
+            if hit is not None:
+                return RewardBreakdown(hit[0], dict(zip(self._names, hit[1], strict=True)))
+            result = self._breakdown(trajectory, task, analyse(trajectory, task, measured))
+            values = tuple(result.terms.values())
+            remember_scores(key, (result.total, values, prepared, measured.keep))
+            return result
+        return self._breakdown(trajectory, task, analysis)
+
+    def _breakdown(
+        self, trajectory: Trajectory, task: Task, analysis: Analysis | None
+    ) -> RewardBreakdown:
         scores: dict[str, float] = {}
         weighted = []
         for name, method, weight, matched in self._plan:

@@ -18,6 +18,8 @@ from orchestrl.registry import Registry
 class Efficiency(MatchedTerm):
     """Needed calls over attempted calls, capped at 1."""
 
+    signature_pure = True
+
     def __init__(self, slack: int = 0) -> None:
         """``slack``: extra calls allowed before the score drops."""
         if slack < 0:

@@ -17,6 +17,8 @@ from orchestrl.registry import Registry
 class Execution(MatchedTerm):
     """Share of assigned calls the environment answered successfully."""
 
+    signature_pure = True
+
     def score_analysis(self, analysis: Analysis) -> float:
         return analysis.level("executed")
 

@@ -8,19 +8,20 @@ A trajectory with no attempt scores 0 when the task expects calls and 1 when it 
 from __future__ import annotations
 
 from orchestrl import hookimpl
-from orchestrl.api import RewardTerm, Task, Trajectory
+from orchestrl.plugins.rewards.analysis import Analysis
+from orchestrl.plugins.rewards.base import MatchedTerm
 from orchestrl.registry import Registry
 
 
-class FormatValidity(RewardTerm):
+class FormatValidity(MatchedTerm):
     """Share of attempted calls that parse into a name and an argument object."""
 
-    def score(self, trajectory: Trajectory, task: Task) -> float:
-        attempts = trajectory.calls
-        if not attempts:
-            return 0.0 if task.steps else 1.0
-        parsed = sum(1 for record in attempts if record.call is not None)
-        return parsed / len(attempts)
+    signature_pure = True
+
+    def score_analysis(self, analysis: Analysis) -> float:
+        if not analysis.n_attempts:
+            return 0.0 if analysis.n_gold else 1.0
+        return analysis.n_parsed / analysis.n_attempts
 
 
 @hookimpl

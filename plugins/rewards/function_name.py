@@ -17,6 +17,8 @@ from orchestrl.registry import Registry
 class FunctionName(MatchedTerm):
     """F1 of predicted function names against the gold steps."""
 
+    signature_pure = True
+
     def score_analysis(self, analysis: Analysis) -> float:
         denominator = analysis.n_attempts + analysis.n_gold
         if denominator == 0:

@@ -34,6 +34,8 @@ from orchestrl.registry import Registry
 class Orchestration(MatchedTerm):
     """Share of gold steps matched in dependency order with dependent values from real responses."""
 
+    signature_pure = True
+
     def score_analysis(self, analysis: Analysis) -> float:
         if analysis.n_gold == 0:
             return 1.0 if analysis.n_attempts == 0 else 0.0

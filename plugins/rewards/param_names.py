@@ -17,6 +17,8 @@ from orchestrl.registry import Registry
 class ParamNames(MatchedTerm):
     """Precision and recall of parameter names on the assigned calls."""
 
+    signature_pure = True
+
     def score_analysis(self, analysis: Analysis) -> float:
         return analysis.level("names_f1")
 

@@ -18,6 +18,8 @@ from orchestrl.registry import Registry
 class ParamTypes(MatchedTerm):
     """Share of arguments typed as the schema declares, on the assigned calls."""
 
+    signature_pure = True
+
     def score_analysis(self, analysis: Analysis) -> float:
         return analysis.level("type_share")
 

@@ -21,6 +21,8 @@ from orchestrl.registry import Registry
 class ParamValues(MatchedTerm):
     """Share of argument values equal to gold after normalisation, on the assigned calls."""
 
+    signature_pure = True
+
     def score_analysis(self, analysis: Analysis) -> float:
         return analysis.level("value_share")
 

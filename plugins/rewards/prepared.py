@@ -31,6 +31,9 @@ _TYPE_ERRORS = frozenset({ErrorKind.WRONG_TYPE, ErrorKind.UNKNOWN_PARAMETER})
 _CACHE_LIMIT = 8_192
 MEASURE_LIMIT = 256
 """Distinct calls whose measures one prepared task keeps (GRPO repeats most calls)."""
+SCORE_LIMIT = 2_048
+"""Combined breakdowns kept by :func:`remember_scores`, over all tasks and rewards. Each entry
+holds the result contents its signature names, so this bounds the memory they keep alive."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,10 @@ class PreparedTask:
     gold_names: list[str] = field(default_factory=list)
     """The function of each gold step, in gold order."""
     measures: dict[Any, Any] = field(default_factory=dict)
-    """Memo of the analysis' per-call measures, keyed by
-    :func:`~orchestrl.plugins.rewards.analysis.call_key` (at most :data:`MEASURE_LIMIT`)."""
+    """Memo of the analysis' per-call measures, keyed by the call's name and its arguments'
+    exact bytes (:func:`~orchestrl.plugins.parsing.exact_key.exact_bytes`), holding only calls
+    :func:`~orchestrl.plugins.rewards.analysis.call_key` accepts (at most
+    :data:`MEASURE_LIMIT`)."""
 
     produced: dict[tuple[int, str], tuple[Any, Any]] = field(default_factory=dict)
     """Memo of orchestration: per ``(gold position, dependent argument)``, the last producer
@@ -130,6 +135,29 @@ class PreparedTask:
 
 
 _TYPE_MEMO: dict[tuple[Any, ...], bool] = {}
+_SCORES: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def scores_of(key: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """What :func:`remember_scores` kept for ``key``, or None."""
+    return _SCORES.get(key)
+
+
+def forget_scores() -> None:
+    """Empty the breakdown memo only (every other memo kept: benchmarks of the analysis)."""
+    _SCORES.clear()
+
+
+def remember_scores(key: tuple[Any, ...], scored: tuple[Any, ...]) -> None:
+    """Keep ``scored`` for ``key`` (at most :data:`SCORE_LIMIT` entries, emptied when full).
+
+    The memo of :class:`~orchestrl.plugins.rewards.combined.CombinedReward`: ``key`` holds
+    object ids (of the prepared task, the measures, the result contents) and ``scored`` must
+    hold those objects, so that no id is reused while the entry lives.
+    """
+    if len(_SCORES) >= SCORE_LIMIT:
+        _SCORES.clear()
+    _SCORES[key] = scored
 _PREPARED: dict[int, tuple[weakref.ref[Task], PreparedTask]] = {}
 
 
@@ -137,6 +165,7 @@ def clear_caches() -> None:
     """Forget every prepared task and value memo (a cold start, for tests and benchmarks)."""
     _PREPARED.clear()
     _TYPE_MEMO.clear()
+    _SCORES.clear()
     normalize_str.cache_clear()
     normalize_string_param.cache_clear()
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from functools import lru_cache
 from typing import Any
 
 from orchestrl.api import DependencyRef, GoldStep, Task
 from orchestrl.errors import DataError
+from orchestrl.plugins.rewards.text_memo import TextMemo
 
 
 def task_to_data(task: Task, *, with_responses: bool = True) -> dict[str, Any]:
@@ -60,16 +60,29 @@ def task_from_data(data: Any) -> Task:
 
 
 def task_from_json(text: str) -> Task:
-    """The task written by :func:`task_to_json` (memoised; treat the result as read-only)."""
-    return _decode(text)
+    """The task written by :func:`task_to_json` (memoised; treat the result as read-only).
 
-
-@lru_cache(maxsize=4_096)
-def _decode(text: str) -> Task:
+    Equal texts give the same task object while it is memoised (at most
+    :data:`TASK_MEMO_CHARS` characters of text; looked up by the text's fingerprint and
+    confirmed by comparing it whole, :class:`~orchestrl.plugins.rewards.text_memo.TextMemo`:
+    TRL hands the column over as new strings, which hashing would read in full each time).
+    """
+    if type(text) is str:
+        hit = _TASKS.get(text)
+        if hit is not None:
+            return hit
     try:
-        return task_from_data(json.loads(text))
+        task = task_from_data(json.loads(text))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DataError(f"task column is not a task written by task_to_json ({exc})") from None
+    if type(text) is str:
+        _TASKS.put(text, task)
+    return task
+
+
+TASK_MEMO_CHARS = 64_000_000
+"""Characters of task text whose decoded tasks :func:`task_from_json` keeps."""
+_TASKS: TextMemo[Task] = TextMemo(TASK_MEMO_CHARS)
 
 
 def _step(raw: dict[str, Any]) -> GoldStep:

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections import OrderedDict
 from typing import Any
 
 from orchestrl.api import CallRecord, ToolResult
 from orchestrl.plugins.parsing.json_bounded import JsonLimits, loads_bounded
 from orchestrl.plugins.parsing.tool_calls import parse_text
+from orchestrl.plugins.rewards.text_memo import TextMemo
 
 RESPONSE_OPEN = "<tool_response>"
 _BLOCKS = re.compile(
@@ -62,9 +62,9 @@ def result_from_text(content: Any) -> ToolResult:
 
     Memoised by text (least recently used first out, at most :data:`RESULT_MEMO_CHARS`
     characters of text in all): a task's rollouts receive the same responses again and again.
-    The memo is looked up by a fingerprint of the text (its length, head and tail: hashing a
-    new 8,000-character text costs more than the lookup) and a hit is confirmed by comparing
-    the whole text, so a result is only ever reused for an equal text.
+    The memo (:class:`~orchestrl.plugins.rewards.text_memo.TextMemo`) is looked up by a
+    fingerprint of the text and a hit is confirmed by comparing the whole text, so a result is
+    only ever reused for an equal text.
     The returned result and its ``content`` are shared between callers: treat them as read-only.
     """
     if not isinstance(content, str):
@@ -74,26 +74,12 @@ def result_from_text(content: Any) -> ToolResult:
             error_kind="api_error",
             message="tool message content is not text",
         )
-    key = _fingerprint(content)
-    hit = _RESULTS.get(key)
-    if hit is not None and hit[0] == content:
-        _RESULTS.move_to_end(key)
-        return hit[1]
+    hit = _RESULTS.get(content)
+    if hit is not None:
+        return hit
     result = _parse_result(content)
-    _RESULTS.remember(key, content, result)
+    _RESULTS.put(content, result)
     return result
-
-
-_EDGE = 96
-"""Characters of each end of a text in its fingerprint."""
-
-
-def _fingerprint(text: str) -> str | tuple[int, str, str]:
-    """The text itself when short, else its length, head and tail (equal texts: equal
-    fingerprints; a fingerprint may stand for several texts, each checked in full)."""
-    if len(text) <= 4 * _EDGE:
-        return text
-    return (len(text), text[:_EDGE], text[-_EDGE:])
 
 
 def _parse_result(content: str) -> ToolResult:
@@ -113,30 +99,7 @@ RESULT_MEMO_CHARS = 32_000_000
 """Characters of tool output whose parsed results :func:`result_from_text` keeps."""
 
 
-class _TextMemo(OrderedDict[Any, tuple[str, ToolResult]]):
-    """An LRU map from a text's fingerprint to the text and its result (one text per
-    fingerprint, the last one parsed), bounded by the total length of the texts held."""
-
-    chars = 0
-
-    def remember(self, key: Any, text: str, result: ToolResult) -> None:
-        if len(text) > RESULT_MEMO_CHARS // 8:
-            return
-        replaced = self.pop(key, None)
-        if replaced is not None:
-            self.chars -= len(replaced[0])
-        self[key] = (text, result)
-        self.chars += len(text)
-        while self.chars > RESULT_MEMO_CHARS:
-            _, (evicted, _) = self.popitem(last=False)
-            self.chars -= len(evicted)
-
-    def clear(self) -> None:
-        super().clear()
-        self.chars = 0
-
-
-_RESULTS = _TextMemo()
+_RESULTS: TextMemo[ToolResult] = TextMemo(RESULT_MEMO_CHARS)
 
 
 def clear_result_memo() -> None:

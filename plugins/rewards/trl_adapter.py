@@ -40,8 +40,6 @@ from typing import Any
 from orchestrl.api import CallRecord, RewardTerm, Task, ToolResult, Trajectory
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.parsing.tool_calls import parse_message
-from orchestrl.plugins.rewards.analysis import analyse
-from orchestrl.plugins.rewards.base import MatchedTerm
 from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.rewards.task_codec import task_from_json
 from orchestrl.plugins.rewards.text_trajectory import records_from_text, result_from_text
@@ -62,7 +60,6 @@ class _BatchCache:
     def __init__(self, task_column: str, reward: CombinedReward) -> None:
         self.task_column = task_column
         self.reward = reward
-        self._matched = any(isinstance(term, MatchedTerm) for term, _ in reward.terms.values())
         self._batch: tuple[Any, Any] | None = None
         self.columns: dict[str, list[float]] = {}
 
@@ -81,13 +78,12 @@ class _BatchCache:
             breakdown = self.reward.breakdown
             for completion, task, env in zip(
                 completions,
-                (_task(x) for x in tasks),
+                batch_tasks(tasks),
                 environments or [None] * len(completions),
                 strict=True,
             ):
                 trajectory = to_trajectory(completion, env, task_id=task.id)
-                analysis = analyse(trajectory, task) if self._matched else None
-                for name, value in breakdown(trajectory, task, analysis).terms.items():
+                for name, value in breakdown(trajectory, task).terms.items():
                     columns[name].append(value)
             self.columns, self._batch = columns, (completions, environments)
         return self.columns
@@ -177,6 +173,25 @@ def _slot_for(message: Mapping[str, Any], records: list[CallRecord], pending: li
             if call is not None and call.id == call_id:
                 return slot
     return pending[0]
+
+
+def batch_tasks(column: Sequence[Any]) -> list[Task]:
+    """The task of each row of a batch's task column (JSON text or :class:`Task` objects).
+
+    TRL repeats each prompt's row once per generation, as new strings: a text equal to the
+    row before's is not decoded (nor hashed) again, only compared with it (equal texts give
+    the same task, as :func:`~orchestrl.plugins.rewards.task_codec.task_from_json` does).
+    """
+    tasks: list[Task] = []
+    last_text: Any = None
+    task: Task | None = None
+    for value in column:
+        if task is None or (value is not last_text and (
+            type(value) is not str or type(last_text) is not str or value != last_text
+        )):
+            task, last_text = _task(value), value
+        tasks.append(task)
+    return tasks
 
 
 def _task(value: Any) -> Task:

@@ -140,8 +140,11 @@ def merged_calls(completion: Sequence[Mapping[str, Any]], environment: Any) -> l
     tool the task does not offer becomes ``unknown_tool``, anything else stays unexecuted.
     Text-only messages yield their attempts unexecuted (TRL runs nothing for them).
     """
-    executed = list(getattr(environment, "calls", None) or [])
-    offered = offered_tools(type(environment))
+    executed = getattr(environment, "calls", None) or []
+    if type(executed) is not list:  # read by index below: any other iterable is copied once
+        executed = list(executed)
+    n_executed = len(executed)
+    offered: frozenset[str] | None = None
     records: list[CallRecord] = []
     cursor = 0
     turn = 0
@@ -154,12 +157,14 @@ def merged_calls(completion: Sequence[Mapping[str, Any]], environment: Any) -> l
         for record in parse_message(message, turn=turn):
             call = record.call
             if call is not None and structured:
-                ran = executed[cursor] if cursor < len(executed) else None
+                ran = executed[cursor] if cursor < n_executed else None
                 if ran is not None and _same_call(ran.call, call):
                     raw = record.raw or ran.raw
                     records.append(CallRecord(turn, raw, ran.call, ran.parse_error, ran.result))
                     cursor += 1
                     continue
+                if offered is None:
+                    offered = offered_tools(type(environment))
                 if call.name not in offered:
                     result = ToolResult(False, {"error": f"tool {call.name[:64]!r} not found"},
                                         ErrorKind.UNKNOWN_TOOL, "tool not found")

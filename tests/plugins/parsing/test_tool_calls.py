@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import time
 from pathlib import Path
@@ -260,6 +261,14 @@ def test_skipping_flat_values_keeps_every_call(text: str) -> None:
 
 # --------------------------------------------------------------------------- the call memo
 
+class _Text(str):
+    pass
+
+
+class _Number(enum.IntEnum):
+    ONE = 1
+
+
 TWINS = [  # equal under ==, or in their text, but not the same JSON: the memo must tell them apart
     [{"x": 1}, {"x": 1.0}, {"x": True}, {"x": "1"}],
     [{"x": 0.0}, {"x": -0.0}, {"x": 0}, {"x": False}],
@@ -269,6 +278,9 @@ TWINS = [  # equal under ==, or in their text, but not the same JSON: the memo m
     [{"a": 1, "b": 2}, {"b": 2, "a": 1}],
     [{"x": [{"a": [1, {"b": 2}]}]}, {"x": [{"a": [1, {"b": 2.0}]}]}],
     [{"x": float("nan")}, {"x": float("inf")}, {"x": 10**70}],
+    # one marshal code for every buffer; subclasses and tuples (refused or coded apart)
+    [{"x": "a"}, {"x": b"a"}, {"x": bytearray(b"a")}, {"x": memoryview(b"a")}],
+    [{"x": "a"}, {"x": _Text("a")}, {"x": 1}, {"x": _Number.ONE}, {"x": (1,)}, {"x": {1}}],
 ]
 
 

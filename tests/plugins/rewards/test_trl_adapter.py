@@ -9,7 +9,8 @@ import pytest
 
 from orchestrl.api import Task, Trajectory
 from orchestrl.errors import ConfigError
-from orchestrl.plugins.rewards import perturb
+from orchestrl.plugins.rewards import combined as combined_module
+from orchestrl.plugins.rewards import perturb, prepared
 from orchestrl.plugins.rewards import trl_adapter as adapter
 from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.rewards.gold import gold_trajectory
@@ -98,13 +99,19 @@ def test_scores_match_the_combined_reward(graduated, train_tasks) -> None:
 
 def test_one_batch_is_analysed_once(graduated, eval_tasks, monkeypatch) -> None:
     calls = []
-    original = adapter.analyse
-    monkeypatch.setattr(adapter, "analyse", lambda *a: calls.append(1) or original(*a))
+    original = combined_module.analyse
+    monkeypatch.setattr(combined_module, "analyse", lambda *a: calls.append(1) or original(*a))
+    prepared.clear_caches()
     tasks = eval_tasks[:5]
     completions = [trl_completion(gold_trajectory(t)) for t in tasks]
     functions, _ = trl_reward_functions(graduated)
     for func in functions:
         call_like_trl(func, completions, tasks)
+    assert len(calls) == len(tasks)
+    # the next batch: new objects with equal content; each trajectory's breakdown is memoised
+    again = json.loads(json.dumps(completions))
+    for func in functions:
+        assert call_like_trl(func, again, tasks) == [1.0] * len(tasks)
     assert len(calls) == len(tasks)
 
 
@@ -162,3 +169,17 @@ def test_a_term_out_of_range_is_named(train_tasks) -> None:
     completions = [trl_completion(gold_trajectory(train_tasks[0]))]
     with pytest.raises(PluginError, match="reward term 'too_much' returned 1.5"):
         call_like_trl(functions[0], completions, train_tasks[:1])
+
+
+def test_repeated_task_texts_are_decoded_once_per_run(train_tasks, monkeypatch) -> None:
+    decoded = []
+    original = adapter.task_from_json
+    monkeypatch.setattr(adapter, "task_from_json", lambda t: decoded.append(t) or original(t))
+    first, second = (task_to_json(t, with_responses=False) for t in train_tasks[:2])
+    copy = json.loads(json.dumps(first))  # an equal text, another object (as TRL hands over)
+    assert copy is not first
+    column = [first, copy, copy, second, first, train_tasks[3], train_tasks[3], first]
+    got = adapter.batch_tasks(column)
+    assert len(decoded) == 4  # one per run of equal texts: first, second, first, first
+    assert got == [adapter._task(v) for v in column]
+    assert got[0] is got[1] is got[2] and got[3] is not got[2] and got[5] is train_tasks[3]
