@@ -149,6 +149,8 @@ class BfclBenchmark(Benchmark):
         self.progress = progress
         self.reward_preset = reward_preset
         self.reward = reward
+        self.reward_name = class_name(reward) if reward is not None else reward_preset or None
+        """The scorer as a setting of the results: the runtime reward's class, else the preset."""
 
         self.cache = bfcl_cache(cache)
 
@@ -173,21 +175,20 @@ class BfclBenchmark(Benchmark):
         tasks = self.tasks()
         if not tasks:
             raise ConfigError("the bfcl benchmark selected no entries")
-        from_preset = self.reward is None and bool(self.reward_preset)
-        if from_preset:
+        if self.reward is None and self.reward_preset:
             self.reward = preset_reward(self.reward_preset)
 
         def one(task: Task) -> dict[str, Any]:
             return self.run_entry(policy, BfclEnvironment(self.cache, miss_policy="live"), task)
 
         rows = run_resumable(tasks, one, results_file(output_dir / RESULTS_FILE),
-                             self.settings(policy, from_preset), workers=self.workers,
+                             self.settings(policy), workers=self.workers,
                              parallel=policy.parallel_safe, desc="bfcl", progress=self.progress)
         summary = summarize(rows)
         (output_dir / "bfcl_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return summary
 
-    def settings(self, policy: Policy, from_preset: bool = True) -> dict[str, Any]:
+    def settings(self, policy: Policy) -> dict[str, Any]:
         """What an entry's row depends on besides the entry: the options of the episode and
         of its scoring, and the policy's identity (a resumed run must match them)."""
         return {
@@ -197,7 +198,7 @@ class BfclBenchmark(Benchmark):
             "response_chars": self.response_chars,
             "tool_description_chars": self.tool_description_chars,
             "system_prompt": self.system_prompt,
-            "reward": self.reward_preset if from_preset else class_name(self.reward),
+            "reward": self.reward_name,
             **policy.identity(),
         }
 

@@ -346,14 +346,14 @@ def count_episodes_after_a_rerun(out) -> list[str]:
 
 
 def test_a_last_line_cut_short_is_dropped_and_the_rows_before_it_are_kept(tmp_path):
-    options = {"subset": 6, "progress": False}
-    full = BfclBenchmark(**options).evaluate(DropLastTurn(), output_dir=tmp_path)
+    benchmark = BfclBenchmark(subset=6, progress=False)
+    full = benchmark.evaluate(DropLastTurn(), output_dir=tmp_path)
     path = tmp_path / "bfcl_results.jsonl"
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(lines[:3]) + lines[3][: len(lines[3]) // 2])  # killed mid-write
     policy = DropLastTurn()
     played = count_episodes(policy)
-    assert BfclBenchmark(**options).evaluate(policy, output_dir=tmp_path) == full
+    assert benchmark.evaluate(policy, output_dir=tmp_path) == full  # the same object again
     assert played == [json.loads(line)["id"] for line in lines[3:]]
     assert path.read_text().splitlines(keepends=True) == lines
 
