@@ -261,7 +261,15 @@ class Policy(abc.ABC):
     """Whether ``act`` may be called from several threads at once."""
 
     def begin_episode(self, task: Task) -> None:  # noqa: B027 - optional hook
-        """Called once before each rollout; scripted policies read the gold steps here."""
+        """Called once before each rollout, in the thread that then plays it; scripted
+        policies read the gold steps here."""
+
+    def identity(self) -> dict[str, JSON]:
+        """What determines this policy's turns, as JSON: a benchmark resuming into an output
+        directory reuses earlier results only when this is unchanged. Default: the class;
+        policies whose options change their turns (weights, adapters, decoding) add them."""
+        cls = type(self)
+        return {"policy": f"{cls.__module__}.{cls.__qualname__}"}
 
     @abc.abstractmethod
     def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:

@@ -20,13 +20,16 @@ number of gold calls the model made in their turn with exactly the gold argument
 (``calls_matched`` of ``calls_gold``: a finer signal than the all-or-nothing verdict). Headline
 metrics: ``accuracy``, ``partial``, ``call_accuracy`` (matched / gold calls) and ``reward``
 overall (entry- or call-weighted) and per category as ``<category>/<metric>``. Files under
-``output_dir``: ``bfcl_results.jsonl`` (one line per entry) and ``bfcl_summary.json``.
+``output_dir``: ``bfcl_results.jsonl`` (one line per entry, appended as each entry finishes;
+a rerun into the same directory plays only the entries not in it, and refuses a file written
+under other settings: see :mod:`~orchestrl.plugins.benchmarks.resume`), its
+``bfcl_results.jsonl.settings.json`` and ``bfcl_summary.json``.
 
 Entries run in threads (``workers`` in flight) when the policy is ``parallel_safe`` (e.g.
-``policy=llamacpp`` or ``policy=openai``, whose servers batch concurrent requests); otherwise
-one after another. Each entry has its own environment and backends, the backends' calls hold
-the executor's process-wide lock (:mod:`~orchestrl.plugins.worlds.bfcl.executor`), and the rows are
-written and returned in the entries' order, so the results are those of the sequential run.
+``policy=llamacpp``, ``policy=openai`` or ``policy=bfcl_gold``); otherwise one after another.
+Each entry has its own environment and backends, the backends' calls hold the executor's
+process-wide lock (:mod:`~orchestrl.plugins.worlds.bfcl.executor`), and the rows are returned
+and finally written in the entries' order, so the results are those of the sequential run.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,7 @@ from orchestrl import hookimpl
 from orchestrl.api import RESPONSE_CHARS, Benchmark, Policy, Task, ToolCall, Trajectory
 from orchestrl.errors import ConfigError
 from orchestrl.jsonl import read_jsonl
+from orchestrl.plugins.benchmarks.resume import ResultFile, class_name, run_resumable
 from orchestrl.plugins.rewards.presets import preset_reward
 from orchestrl.plugins.rollout.driver import Rules, drive
 from orchestrl.plugins.rollout.engine import Episode, RolloutLimits
@@ -56,6 +59,20 @@ from orchestrl.plugins.worlds.bfcl.tasks import entry_to_task, task_to_entry
 from orchestrl.registry import Registry
 
 log = logging.getLogger(__name__)
+
+RESULTS_FILE = "bfcl_results.jsonl"
+
+
+def results_file(path: Path) -> ResultFile[dict[str, Any]]:
+    """The per-entry results file at ``path`` (rows are JSON objects with an ``id``)."""
+    return ResultFile(path, dict, _row)
+
+
+def _row(record: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(record, dict) or "valid" not in record or "category" not in record:
+        raise ValueError("not a bfcl result row")
+    return record
+
 
 ADDITIONAL_FUNCTION_PROMPT = (
     "I have updated some more functions you can choose from. What about now?"
@@ -132,6 +149,8 @@ class BfclBenchmark(Benchmark):
         self.progress = progress
         self.reward_preset = reward_preset
         self.reward = reward
+        self.reward_name = class_name(reward) if reward is not None else reward_preset or None
+        """The scorer as a setting of the results: the runtime reward's class, else the preset."""
 
         self.cache = bfcl_cache(cache)
 
@@ -149,11 +168,10 @@ class BfclBenchmark(Benchmark):
         return tasks
 
     def evaluate(self, policy: Policy, *, output_dir: Path) -> dict[str, float]:
-        """Run every selected entry, write the per-entry results and summary, return metrics."""
-        from tqdm import tqdm
-
+        """Run every selected entry not yet in ``bfcl_results.jsonl`` (a rerun into the same
+        ``output_dir`` resumes, see :mod:`~orchestrl.plugins.benchmarks.resume`), write the
+        per-entry results and summary, return metrics."""
         output_dir = Path(output_dir)
-        output_dir.mkdir(parents=True, exist_ok=True)
         tasks = self.tasks()
         if not tasks:
             raise ConfigError("the bfcl benchmark selected no entries")
@@ -163,31 +181,32 @@ class BfclBenchmark(Benchmark):
         def one(task: Task) -> dict[str, Any]:
             return self.run_entry(policy, BfclEnvironment(self.cache, miss_policy="live"), task)
 
-        workers = min(self.workers, len(tasks)) if policy.parallel_safe else 1
-        pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
-        rows = []
-        try:
-            # in the entries' order (pool.map yields in submission order), each row written
-            # as soon as it and every row before it are done
-            results = pool.map(one, tasks) if pool is not None else map(one, tasks)
-            with (output_dir / "bfcl_results.jsonl").open("w", encoding="utf-8") as out:
-                for row in tqdm(results, total=len(tasks), desc="bfcl",
-                                disable=not self.progress):
-                    rows.append(row)
-                    out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-                    out.flush()
-        finally:
-            if pool is not None:  # on failure or Ctrl-C: no new entries, wait for those running
-                pool.shutdown(wait=True, cancel_futures=True)
+        rows = run_resumable(tasks, one, results_file(output_dir / RESULTS_FILE),
+                             self.settings(policy), workers=self.workers,
+                             parallel=policy.parallel_safe, desc="bfcl", progress=self.progress)
         summary = summarize(rows)
         (output_dir / "bfcl_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return summary
+
+    def settings(self, policy: Policy) -> dict[str, Any]:
+        """What an entry's row depends on besides the entry: the options of the episode and
+        of its scoring, and the policy's identity (a resumed run must match them)."""
+        return {
+            "max_steps_per_turn": self.max_steps_per_turn,
+            "max_calls_per_step": self.max_calls_per_step,
+            "token_budget": self.token_budget,
+            "response_chars": self.response_chars,
+            "tool_description_chars": self.tool_description_chars,
+            "system_prompt": self.system_prompt,
+            "reward": self.reward_name,
+            **policy.identity(),
+        }
 
     def item_counts(self, output_dir: Path) -> dict[str, dict[str, tuple[float, float]]]:
         """Per entry of ``bfcl_results.jsonl``: accuracy, partial, call accuracy (matched of
         gold calls) and reward, the counts :func:`summarize` averages."""
 
-        path = Path(output_dir) / "bfcl_results.jsonl"
+        path = Path(output_dir) / RESULTS_FILE
         counts: dict[str, dict[str, tuple[float, float]]] = {}
         for _, row in read_jsonl(path) if path.is_file() else ():
             counts[str(row["id"])] = {

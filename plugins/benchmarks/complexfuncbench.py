@@ -128,7 +128,8 @@ class ComplexFuncBench(Benchmark):
         results = evaluate_items(
             policy, items, GoldObservations(self._cache()), output_dir=output_dir,
             limits=self.limits, judge=judge, missing_mode=self.missing_gold,
-            workers=self.workers, progress=self.progress, reward=reward)
+            workers=self.workers, progress=self.progress, reward=reward,
+            settings={"items": str(self.items), "reward_preset": self.reward_preset})
         summary = summarize(results, judge=judge is not None)
         summary["benchmark"] = {"name": "complexfuncbench",
                                 "items_file": str(_resolve(self.items, self.data_dir))}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -104,9 +105,17 @@ class LlamaCppPolicy(Policy):
         self.context_tokens = ctx_per_slot
         self.stats = EngineStats()
         self._stats_lock = threading.Lock()
+        self.gguf = str(gguf)
         self.server = LlamaServer(gguf, binary=binary, parallel=parallel,
                                   ctx_per_slot=ctx_per_slot, threads=threads).start()
         self.url = self.server.base_url + "/completion"
+
+    def identity(self) -> dict[str, JSON]:
+        """The class, the served weights (their GGUF file, named by a hash of the model and
+        adapters) and the decoding options."""
+        return {**super().identity(), "gguf": Path(self.gguf).name,
+                "max_new_tokens": self.max_new_tokens, "temperature": self.temperature,
+                "top_p": self.top_p, "seed": self.seed, "context_tokens": self.context_tokens}
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` under this model's tokenizer."""

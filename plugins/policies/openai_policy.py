@@ -49,6 +49,11 @@ class OpenAIPolicy(Policy):
         self.timeout_s = timeout_s
         self.retries = retries
 
+    def identity(self) -> dict[str, JSON]:
+        """The class, the endpoint, the served model and the decoding options."""
+        return {**super().identity(), "url": self.url, "model": self.model,
+                "temperature": self.temperature, "max_tokens": self.max_tokens}
+
     def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
         """One chat completion; its text and structured tool calls."""
         body: dict[str, Any] = {

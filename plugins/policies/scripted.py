@@ -50,6 +50,10 @@ class ScriptedPolicy(Policy):
         self.injected: list[tuple[str, int]] = []
         self._turns: list[str] = []
 
+    def identity(self) -> dict[str, JSON]:
+        """The class, its error rates and its seed."""
+        return {**super().identity(), "rates": dict(self.rates), "seed": self.seed}
+
     def begin_episode(self, task: Task) -> None:
         """Plan the episode's turns (with injections) from the task's gold steps."""
         rng = random.Random(self.seed * 1_000_003 + zlib.crc32(task.id.encode()))

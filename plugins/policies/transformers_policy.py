@@ -56,6 +56,8 @@ class TransformersPolicy(Policy):
             lm = PeftModel.from_pretrained(lm, adapter).eval()
         self._setup(lm, load_tokenizer(model), max_new_tokens, temperature, top_p, seed,
                     prefix_cache)
+        self.weights = {"model": model, "adapter": adapter,
+                        "base_adapters": list(base_adapters or []), "dtype": dtype}
 
     @classmethod
     def from_loaded(
@@ -82,7 +84,15 @@ class TransformersPolicy(Policy):
         self.top_p = top_p
         self.seed = seed
         config = getattr(model, "config", None)
+        self.weights: dict[str, JSON] = {"model": getattr(config, "_name_or_path", None)}
+        """What the weights are (for :meth:`identity`): the model and adapters as configured."""
         self.context_tokens = int(getattr(config, "max_position_embeddings", 0) or 1 << 30)
+
+    def identity(self) -> dict[str, JSON]:
+        """The class, the weights (model, adapters, dtype as configured) and the decoding
+        options."""
+        return {**super().identity(), **self.weights, "max_new_tokens": self.max_new_tokens,
+                "temperature": self.temperature, "top_p": self.top_p, "seed": self.seed}
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` under this model's tokenizer."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from orchestrl.plugins.benchmarks.cfb.metrics import summarize
 from orchestrl.plugins.benchmarks.cfb.report import PLOTS, SUMMARY_JSON, SUMMARY_MD, write_report
 from orchestrl.plugins.benchmarks.cfb.runner import ITEMS_FILE, evaluate_items, read_results
@@ -13,18 +15,23 @@ from orchestrl.plugins.policies.scripted import ScriptedPolicy
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-class CountingPolicy(ScriptedPolicy):
-    """The scripted policy, counting the episodes it plays."""
+def count_items(monkeypatch) -> list[str]:
+    """Record the ids of the items the runner plays."""
+    from orchestrl.plugins.benchmarks.cfb import runner
 
-    episodes = 0
+    played: list[str] = []
+    run_item = runner.run_item
 
-    def begin_episode(self, task):
-        type(self).episodes += 1
-        super().begin_episode(task)
+    def counted(policy, task, *args, **kwargs):
+        played.append(task.id)
+        return run_item(policy, task, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_item", counted)
+    return played
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(
-    tmp_path: Path, cfb_items, cfb_observations
+    tmp_path: Path, cfb_items, cfb_observations, monkeypatch
 ) -> None:
     items = cfb_items[:12]
     fresh = evaluate_items(ScriptedPolicy(wrong_value=0.2), items, cfb_observations,
@@ -35,17 +42,35 @@ def test_an_interrupted_run_resumes_where_it_stopped(
     path = out / ITEMS_FILE
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(lines[:4]) + lines[4][: len(lines[4]) // 2])  # killed mid-write
-    CountingPolicy.episodes = 0
-    resumed = evaluate_items(CountingPolicy(wrong_value=0.2), items, cfb_observations,
+    played = count_items(monkeypatch)
+    resumed = evaluate_items(ScriptedPolicy(wrong_value=0.2), items, cfb_observations,
                              output_dir=out, progress=False)
-    assert CountingPolicy.episodes == len(items) - 4
+    assert played == [t.id for t in items[4:]]
     assert [r.to_json() for r in resumed] == [r.to_json() for r in fresh]
     stored = read_results(path)
-    assert sorted(stored) == sorted(t.id for t in items)
+    assert list(stored) == [t.id for t in items]  # in the items' order once done
     assert all(json.loads(line) for line in path.read_text().splitlines())
-    CountingPolicy.episodes = 0
-    evaluate_items(CountingPolicy(), items, cfb_observations, output_dir=out, progress=False)
-    assert CountingPolicy.episodes == 0
+    played.clear()
+    evaluate_items(ScriptedPolicy(wrong_value=0.2), items, cfb_observations, output_dir=out,
+                   progress=False)
+    assert played == []
+
+
+def test_results_of_another_policy_or_other_limits_are_refused(
+    tmp_path: Path, cfb_items, cfb_observations
+) -> None:
+    from orchestrl.errors import ConfigError
+    from orchestrl.plugins.benchmarks.cfb.protocol import ProtocolLimits
+
+    items = cfb_items[:2]
+    evaluate_items(ScriptedPolicy(), items, cfb_observations, output_dir=tmp_path,
+                   progress=False)
+    with pytest.raises(ConfigError, match=r"differs in rates\)"):
+        evaluate_items(ScriptedPolicy(wrong_value=0.2), items, cfb_observations,
+                       output_dir=tmp_path, progress=False)
+    with pytest.raises(ConfigError, match=r"differs in max_model_turns\)"):
+        evaluate_items(ScriptedPolicy(), items, cfb_observations, output_dir=tmp_path,
+                       limits=ProtocolLimits(max_model_turns=3), progress=False)
 
 
 def test_reports_hold_the_summary_tables_and_plots(

@@ -11,9 +11,10 @@ import pytest
 from orchestrl.api import JSON, PolicyOutput, Task
 from orchestrl.build import build
 from orchestrl.plugins.benchmarks.bfcl import BfclBenchmark
-from orchestrl.plugins.policies.bfcl_gold import BfclGoldPolicy
+from orchestrl.plugins.policies.bfcl_gold import BfclGoldPolicy, gold_turns
 from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.worlds.bfcl.entries import load_entries
+from orchestrl.plugins.worlds.bfcl.tasks import entry_to_task
 
 
 class DropLastTurn(BfclGoldPolicy):
@@ -21,7 +22,16 @@ class DropLastTurn(BfclGoldPolicy):
 
     def begin_episode(self, task: Task) -> None:
         super().begin_episode(task)
-        self._turns[-1] = []
+        self.turns[-1] = []
+
+
+class DropSomeLastTurns(BfclGoldPolicy):
+    """The gold policy, except on entries with an odd number: there :class:`DropLastTurn`."""
+
+    def begin_episode(self, task: Task) -> None:
+        super().begin_episode(task)
+        if int(task.id.rsplit("_", 1)[1]) % 2:
+            self.turns[-1] = []
 
 
 class RecordTools(BfclGoldPolicy):
@@ -106,9 +116,10 @@ def test_miss_func_offers_held_out_tools_only_from_their_turn(tmp_path):
 
 def test_compact_tool_descriptions_keep_names_and_types_and_still_score(tmp_path):
     full, compact = RecordSchemas(), RecordSchemas()
-    BfclBenchmark(ids=["multi_turn_base_1"], progress=False).evaluate(full, output_dir=tmp_path)
+    BfclBenchmark(ids=["multi_turn_base_1"], progress=False).evaluate(
+        full, output_dir=tmp_path / "full")
     metrics = BfclBenchmark(ids=["multi_turn_base_1"], tool_description_chars=0,
-                            progress=False).evaluate(compact, output_dir=tmp_path)
+                            progress=False).evaluate(compact, output_dir=tmp_path / "compact")
     assert metrics["accuracy"] == 1.0
     assert len(json.dumps(compact.schemas)) < len(json.dumps(full.schemas)) / 2
     assert not any("description" in s["function"] for s in compact.schemas)
@@ -168,27 +179,15 @@ def test_matched_calls_need_the_same_turn_exact_arguments_and_count_each_gold_ca
 
 
 class ParallelGold(BfclGoldPolicy):
-    """The gold policy made parallel-safe (its per-episode turns live in the thread), pausing in
-    each step so that entries really overlap; records which threads acted and how many steps
-    were in flight at once."""
-
-    parallel_safe = True
+    """The gold policy (parallel-safe as shipped), pausing in each step so that entries really
+    overlap; records which threads acted and how many steps were in flight at once."""
 
     def __init__(self) -> None:
-        self._local = threading.local()
+        super().__init__()
         self._count = threading.Lock()
         self.threads: set[str] = set()
         self.in_flight = 0
         self.most_in_flight = 0
-        super().__init__()
-
-    @property
-    def _turns(self) -> list[list[str]]:  # type: ignore[override]
-        return self._local.turns
-
-    @_turns.setter
-    def _turns(self, value: list[list[str]]) -> None:
-        self._local.turns = value
 
     def act(self, messages: list[dict[str, JSON]], tools: list[dict[str, JSON]]) -> PolicyOutput:
         with self._count:
@@ -208,14 +207,14 @@ def _rows(path) -> list[dict[str, JSON]]:
 
 
 def test_workers_give_the_sequential_results_in_the_same_order(tmp_path):
-    options = {"categories": ["multi_turn_base", "multi_turn_miss_func"], "subset": 12,
-               "progress": False}
+    options = {"categories": ["multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param"],
+               "subset": 20, "progress": False}
     seq, par = ParallelGold(), ParallelGold()
     first = BfclBenchmark(workers=1, **options).evaluate(seq, output_dir=tmp_path / "seq")
     second = BfclBenchmark(workers=4, **options).evaluate(par, output_dir=tmp_path / "par")
     assert len(seq.threads) == 1 and seq.most_in_flight == 1
     assert len(par.threads) == 4 and par.most_in_flight > 1  # entries really overlapped
-    assert second == first and first["accuracy"] == 1.0 and first["entries"] == 24
+    assert second == first and first["accuracy"] == 1.0 and first["entries"] == 60
     rows = _rows(tmp_path / "par")
     assert rows == _rows(tmp_path / "seq")
     assert [r["id"] for r in rows] == [t.id for t in BfclBenchmark(**options).tasks()]
@@ -245,6 +244,8 @@ def test_a_policy_that_is_not_parallel_safe_runs_in_the_calling_thread(tmp_path)
     threads: set[str] = set()
 
     class Gold(BfclGoldPolicy):
+        parallel_safe = False
+
         def act(self, messages, tools):  # type: ignore[no-untyped-def]
             threads.add(threading.current_thread().name)
             return super().act(messages, tools)
@@ -291,3 +292,115 @@ def test_backend_calls_in_threads_do_not_see_each_others_mpmath_precision(monkey
     a.join()
     b.join()
     assert seen == [default] and mpmath.mp.dps == default
+
+
+def count_episodes(policy: BfclGoldPolicy, crash_after: int | None = None) -> list[str]:
+    """Record the ids of the episodes ``policy`` begins (on the instance: its identity is
+    unchanged); with ``crash_after``, the episode after that many raises, as a killed run."""
+    begun: list[str] = []
+    lock = threading.Lock()
+    begin = policy.begin_episode
+
+    def counted(task: Task) -> None:
+        with lock:
+            if crash_after is not None and len(begun) >= crash_after:
+                raise RuntimeError("killed")
+            begun.append(task.id)
+        begin(task)
+
+    policy.begin_episode = counted  # type: ignore[method-assign]
+    return begun
+
+
+RESUME_OPTIONS = {"categories": ["multi_turn_base", "multi_turn_miss_func"], "subset": 8,
+                  "progress": False}
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_an_interrupted_run_resumes_with_the_metrics_of_an_uninterrupted_one(tmp_path, workers):
+    full = BfclBenchmark(workers=workers, **RESUME_OPTIONS).evaluate(
+        DropSomeLastTurns(), output_dir=tmp_path / "full")
+    assert 0 < full["accuracy"] < 1  # some entries fail: the rows differ from entry to entry
+    out = tmp_path / "resumed"
+    killed = DropSomeLastTurns()
+    count_episodes(killed, crash_after=5)
+    with pytest.raises(RuntimeError, match="killed"):
+        BfclBenchmark(workers=workers, **RESUME_OPTIONS).evaluate(killed, output_dir=out)
+    written = {r["id"] for r in _rows(out)}
+    assert 5 <= len(written) < 16  # what finished before the kill was kept
+    again = DropSomeLastTurns()
+    played = count_episodes(again)
+    resumed = BfclBenchmark(workers=workers, **RESUME_OPTIONS).evaluate(again, output_dir=out)
+    assert sorted(played) == sorted(
+        t.id for t in BfclBenchmark(**RESUME_OPTIONS).tasks() if t.id not in written)
+    assert resumed == full
+    assert _rows(out) == _rows(tmp_path / "full")  # every entry once, in the entries' order
+    assert count_episodes_after_a_rerun(out) == []
+
+
+def count_episodes_after_a_rerun(out) -> list[str]:
+    policy = DropSomeLastTurns()
+    played = count_episodes(policy)
+    BfclBenchmark(**RESUME_OPTIONS).evaluate(policy, output_dir=out)
+    return played
+
+
+def test_a_last_line_cut_short_is_dropped_and_the_rows_before_it_are_kept(tmp_path):
+    benchmark = BfclBenchmark(subset=6, progress=False)
+    full = benchmark.evaluate(DropLastTurn(), output_dir=tmp_path)
+    path = tmp_path / "bfcl_results.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:3]) + lines[3][: len(lines[3]) // 2])  # killed mid-write
+    policy = DropLastTurn()
+    played = count_episodes(policy)
+    assert benchmark.evaluate(policy, output_dir=tmp_path) == full  # the same object again
+    assert played == [json.loads(line)["id"] for line in lines[3:]]
+    assert path.read_text().splitlines(keepends=True) == lines
+
+
+def test_results_of_other_settings_or_another_policy_are_refused(tmp_path):
+    from orchestrl.errors import ConfigError
+
+    BfclBenchmark(subset=2, progress=False).evaluate(BfclGoldPolicy(), output_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"other settings \(differs in max_steps_per_turn\)"):
+        BfclBenchmark(subset=2, max_steps_per_turn=3, progress=False).evaluate(
+            BfclGoldPolicy(), output_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"differs in policy\)"):
+        BfclBenchmark(subset=2, progress=False).evaluate(DropLastTurn(), output_dir=tmp_path)
+    (tmp_path / "bfcl_results.jsonl.settings.json").unlink()
+    with pytest.raises(ConfigError, match="results of unknown settings"):
+        BfclBenchmark(subset=2, progress=False).evaluate(BfclGoldPolicy(), output_dir=tmp_path)
+    # a larger selection under the same settings reuses the rows it shares
+    other = tmp_path / "more"
+    BfclBenchmark(subset=2, progress=False).evaluate(BfclGoldPolicy(), output_dir=other)
+    policy = BfclGoldPolicy()
+    played = count_episodes(policy)
+    BfclBenchmark(subset=5, progress=False).evaluate(policy, output_dir=other)
+    assert len(played) == 3 and len(_rows(other)) == 5
+
+
+def test_the_gold_policy_keeps_each_threads_episode_apart():
+    first, second = (entry_to_task(e) for e in load_entries("multi_turn_base")[:2])
+    policy = BfclGoldPolicy()
+    begun = threading.Barrier(2)
+    outputs: dict[str, str] = {}
+
+    def play(task: Task) -> None:
+        policy.begin_episode(task)
+        begun.wait(5)  # both episodes begun before either acts
+        messages = [{"role": "user", "content": "q"}]
+        outputs[task.id] = policy.act(messages, []).text
+
+    threads = [threading.Thread(target=play, args=(t,)) for t in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for task in (first, second):
+        expected = [s.function for s in task.steps if s.turn == 0]
+        made = [json.loads(block.strip().split("\n")[1])["name"]
+                for block in outputs[task.id].split("</tool_call>") if block.strip()]
+        assert made == expected and made
+    assert gold_turns(first) != gold_turns(second)
+    with pytest.raises(RuntimeError, match="before begin_episode"):
+        BfclGoldPolicy().act([{"role": "user", "content": "q"}], [])
