@@ -102,8 +102,8 @@ def generation_engine(cfg: DictConfig, args: Any) -> EngineGeneration | None:
     """The engine of ``trainer.generation`` (None: TRL's own generation). Bad options are
     ConfigErrors; so is a missing server or a model without a GGUF for ``llamacpp``, while
     ``auto`` then says so in one line on stderr and keeps TRL's generation."""
-    node = cfg.trainer.get("generation") or {}
-    name = str(node.get("engine", "transformers"))
+    node = cfg.trainer.generation  # typed (GenerationNode): conf/trainer/grpo.yaml's values
+    name = str(node.engine)
     if name not in ENGINES:
         raise ConfigError(f"trainer.generation.engine must be one of {', '.join(ENGINES)}, "
                           f"got '{name}'")

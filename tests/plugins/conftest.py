@@ -5,6 +5,7 @@ Directories with other needs (rewards, samplers, synthesis) override `train_task
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,3 +50,16 @@ def paper() -> CombinedReward:
     from orchestrl.config import compose
 
     return CombinedReward.from_config(compose(["reward=paper"]).reward)
+
+
+FAKE_LLAMA_SERVER = Path(__file__).parent / "policies" / "fake_llama_server.py"
+
+
+@pytest.fixture
+def fake_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A ``llama-server`` stand-in (``policies/fake_llama_server.py``) as an executable path."""
+    binary = tmp_path / "llama-server"
+    binary.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_LLAMA_SERVER}" "$@"\n')
+    binary.chmod(0o755)
+    monkeypatch.setenv("FAKE_SERVER_PIDS", str(tmp_path / "pids"))
+    return str(binary)

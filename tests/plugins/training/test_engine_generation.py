@@ -6,7 +6,6 @@ llama.cpp is needed; the real-server check skips without the engine extra."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,7 +22,6 @@ from orchestrl.plugins.training.engine_generation import (
     sampling_of,
 )
 
-FAKE = Path(__file__).parents[1] / "policies" / "fake_llama_server.py"
 SAMPLING = Sampling(max_new_tokens=5, temperature=1.0, top_p=0.9, top_k=0, min_p=0.0,
                     repetition_penalty=1.0, seed=7)
 
@@ -37,15 +35,6 @@ def engine_binary() -> str | None:
         return str(find_server_binary())
     except ConfigError:
         return None
-
-
-@pytest.fixture
-def fake_binary(tmp_path, monkeypatch) -> str:
-    binary = tmp_path / "llama-server"
-    binary.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
-    binary.chmod(0o755)
-    monkeypatch.setenv("FAKE_SERVER_PIDS", str(tmp_path / "pids"))
-    return str(binary)
 
 
 def tiny_lora(seed: int = 0):  # type: ignore[no-untyped-def]
