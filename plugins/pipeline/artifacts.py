@@ -6,6 +6,12 @@ that directory holds ``stage.json`` (written last, atomically). A rerun with the
 it and skips the stage; a changed config or input gives a new key and a fresh directory, so no
 earlier result is overwritten or half-written.
 
+A stage whose body can pick up its own partial output (``resumable``: the evaluations, whose
+runner keeps each finished item, :mod:`~orchestrl.plugins.benchmarks.resume`) works in a scratch
+directory named by its key, ``.<stage>-<key[:16]>.partial``, that an interruption leaves in
+place, so the next run with the same key continues from it; any other stage starts from an
+empty scratch directory of its own.
+
 Concurrent jobs (a joblib multirun) that need the same stage take an exclusive lock on its key
 first: one computes it, the others wait and then reuse its result instead of computing it
 again.
@@ -79,13 +85,17 @@ class ArtifactStore:
         config: Any,
         inputs: Iterable[str],
         body: Callable[[Path], dict[str, Any]],
+        *,
+        resumable: bool = False,
     ) -> StageResult:
         """Return the finished stage for this key, running ``body(work_dir)`` only if needed.
 
         ``body`` writes its outputs into ``work_dir`` and returns a JSON-compatible summary (paths
         in it that point into ``work_dir`` are rewritten to the final directory). It runs in a
         scratch directory that is renamed into place only when it returns, so an
-        interrupted stage leaves nothing that a later run could mistake for a result.
+        interrupted stage leaves nothing that a later run could mistake for a result. With
+        ``resumable`` the scratch directory is the key's own and kept across runs (the lock
+        below makes it one job's at a time), so ``body`` finds what an interrupted run wrote.
         """
         key = content_key(name, config, inputs)
         final = self.directory(name, key)
@@ -96,7 +106,7 @@ class ArtifactStore:
         with self._lock(final):
             if marker.is_file():  # another job computed it while this one waited
                 return self._finished(name, key, final)
-            return self._compute(name, key, final, config, list(inputs), body)
+            return self._compute(name, key, final, config, list(inputs), body, resumable)
 
     @staticmethod
     def _finished(name: str, key: str, final: Path, skipped: bool = True) -> StageResult:
@@ -115,10 +125,13 @@ class ArtifactStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _compute(self, name: str, key: str, final: Path, config: Any, inputs: list[str],
-                 body: Callable[[Path], dict[str, Any]]) -> StageResult:
-        scratch = self.root / f".{final.name}.{os.getpid()}.tmp"
-        shutil.rmtree(scratch, ignore_errors=True)
-        scratch.mkdir(parents=True)
+                 body: Callable[[Path], dict[str, Any]], resumable: bool) -> StageResult:
+        if resumable:
+            scratch = self.root / f".{final.name}.partial"
+        else:
+            scratch = self.root / f".{final.name}.{os.getpid()}.tmp"
+            shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True, exist_ok=True)
         started = time.time()
         summary = body(scratch)
         record = {"stage": name, "key": key, "config": config, "inputs": inputs,

@@ -83,10 +83,10 @@ def _run(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
     before = None
     if cfg.run.get("eval_before", True):
         before = stage("eval_base", eval_config, eval_inputs,
-                       lambda work: eval_stage(eval_cfg, work, []))
+                       lambda work: eval_stage(eval_cfg, work, []), resumable=True)
     adapters = [Path(sft.summary["final"]), Path(grpo.summary["final"])]
     after = stage("eval", {**eval_config, "adapters": "sft+grpo"}, [*eval_inputs, grpo.key],
-                  lambda work: eval_stage(eval_cfg, work, adapters))
+                  lambda work: eval_stage(eval_cfg, work, adapters), resumable=True)
 
     changes = {}
     if before is not None:  # paired over the items both evaluations played

@@ -35,14 +35,15 @@ class StageRunner:
         """Per stage, the peak resident memory of this process and its children (GiB)."""
 
     def __call__(self, name: str, config: Any, inputs: list[str],
-                 body: Callable[[Path], dict[str, Any]]) -> StageResult:
-        """Run (or reuse) stage ``name``; see :meth:`ArtifactStore.run`."""
+                 body: Callable[[Path], dict[str, Any]], *, resumable: bool = False) -> StageResult:
+        """Run (or reuse) stage ``name``; see :meth:`ArtifactStore.run` (``resumable``: the
+        body continues from what an interrupted run of the same stage wrote)."""
         self.console.rule(f"[bold]stage {name}")
         self.log(f"stage {name}: started")
         started = time.perf_counter()
         with PeakRss() as peak:
             try:
-                result = self.store.run(name, config, inputs, body)
+                result = self.store.run(name, config, inputs, body, resumable=resumable)
             finally:  # the stage's trainer or policy (and its model) must not outlive it
                 release_freed_memory()
         verb = "skipped (unchanged)" if result.skipped else "done"

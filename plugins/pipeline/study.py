@@ -129,7 +129,7 @@ def _study(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
                 f"eval_{set_name}_{label}",
                 {**eval_base, "items": items if not set_inputs else "heldout", "limit": limit},
                 [data, *set_inputs, *keys],
-                lambda work, c=set_cfg, a=adapters: eval_stage(c, work, a))
+                lambda work, c=set_cfg, a=adapters: eval_stage(c, work, a), resumable=True)
 
     summary = summarize_study(study, split, heldout, synth, grpo, evaluations,
                               resamples=int(study["resamples"]), seed=seed)

@@ -113,3 +113,34 @@ def test_concurrent_jobs_compute_a_shared_stage_once(tmp_path):
     assert len({directory for directory, _ in results}) == 1
     assert sorted(skipped for _, skipped in results) == [False, True, True]
     assert not list((tmp_path / "store").glob(".*.tmp"))
+
+
+def test_a_resumable_stage_continues_from_what_an_interrupted_run_wrote(tmp_path):
+    store = ArtifactStore(tmp_path)
+    seen = []
+
+    def evaluate(work, stop):
+        seen.append(sorted(p.name for p in work.iterdir()))
+        for item in ("a", "b", "c"):
+            if not (work / item).exists():
+                if item == stop:
+                    raise KeyboardInterrupt
+                (work / item).write_text(item)
+        return {"items": 3}
+
+    with pytest.raises(KeyboardInterrupt):
+        store.run("eval", {}, [], lambda w: evaluate(w, "c"), resumable=True)
+    final = store.directory("eval", content_key("eval", {}, []))
+    assert not final.exists()  # nothing a later run could take for a result
+    done = store.run("eval", {}, [], lambda w: evaluate(w, None), resumable=True)
+    assert seen == [[], ["a", "b"]]  # the rerun found the first run's items
+    assert not done.skipped and done.directory == final
+    assert sorted(p.name for p in final.iterdir()) == ["a", "b", "c", "stage.json"]
+    assert not list(tmp_path.glob(".*.partial"))
+    # another key, or a stage that is not resumable, starts from an empty directory
+    other = store.run("eval", {"n": 1}, [], lambda w: evaluate(w, None), resumable=True)
+    assert seen[-1] == [] and other.directory != final
+    with pytest.raises(KeyboardInterrupt):
+        store.run("sft", {}, [], lambda w: evaluate(w, "c"))
+    store.run("sft", {}, [], lambda w: evaluate(w, None))
+    assert seen[-1] == []

@@ -124,3 +124,39 @@ def test_the_bfcl_world_runs_without_any_data_directory(
     assert len(tasks) == 4  # world.sampler: one-turn prefixes
     assert all(len(task.metadata["turns"]) == 1 for task in tasks)
     assert "(bfcl world)" in (path.parent / "report.md").read_text()
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
+def test_an_interrupted_evaluation_resumes_at_its_next_item(plugin_host, run_cli, run_env,
+                                                            monkeypatch):
+    from orchestrl.plugins.benchmarks.cfb import runner
+
+    played: list[str] = []
+    run_item = runner.run_item
+
+    def interrupted_at_the_second(policy, task, *args, **kwargs):
+        if len(played) == 1:
+            raise KeyboardInterrupt  # Ctrl-C while the base evaluation plays its second item
+        played.append(task.id)
+        return run_item(policy, task, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_item", interrupted_at_the_second)
+    first = run_cli("run", *TINY)
+    assert first.exit_code != 0 and played and len(played) == 1
+    (partial,) = (run_env / "home" / "artifacts").glob(".eval_base-*.partial")
+    assert len((partial / runner.ITEMS_FILE).read_text().splitlines()) == 1
+
+    played.clear()
+    monkeypatch.setattr(runner, "run_item",
+                        lambda policy, task, *a, **k: played.append(task.id) or run_item(
+                            policy, task, *a, **k))
+    again = run_cli("run", *TINY)
+    assert again.exit_code == 0, again.stderr[-2000:]
+    (summary,) = (run_env / "outputs").glob("*/*/summary.json")
+    stages = json.loads(summary.read_text())["stages"]
+    assert all(stages[s]["skipped"] for s in ("split", "heldout", "synth", "sft", "grpo"))
+    # the base evaluation played only its second item; the evaluation after training both
+    assert len(played) == 3 and played[1] != played[0] == played[2]
+    base = Path(stages["eval_base"]["directory"])
+    assert len((base / runner.ITEMS_FILE).read_text().splitlines()) == 2
+    assert not partial.exists()  # renamed into place once complete
