@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -58,11 +59,12 @@ class CombinedReward:
             if not (math.isfinite(weight) and weight >= 0):
                 raise ConfigError(f"reward term '{name}' has invalid weight {weight}")
         self._plan = [  # each term's scoring method, bound once
-            (name, term.score_analysis if isinstance(term, MatchedTerm) else term.score, weight,
+            (name, term.score_analysis if isinstance(term, MatchedTerm) else term.score,
              isinstance(term, MatchedTerm))
-            for name, (term, weight) in self.terms.items()
+            for name, (term, _) in self.terms.items()
         ]
         self._names = tuple(self.terms)
+        self._weights = tuple(weight for _, weight in self.terms.values())
         self._memoised = all(
             isinstance(term, MatchedTerm) and term.signature_pure for term, _ in self.terms.values()
         )
@@ -82,12 +84,13 @@ class CombinedReward:
     @property
     def weights(self) -> list[float]:
         """Term weights in config order (what ``GRPOConfig.reward_weights`` takes)."""
-        return [weight for _, weight in self.terms.values()]
+        return list(self._weights)
 
     def breakdown(
         self, trajectory: Trajectory, task: Task, analysis: Analysis | None = None
     ) -> RewardBreakdown:
         """The total and every term's score; ``analysis`` may be passed when already computed."""
+        key = None
         if analysis is None and self._memoised:
             prepared = prepare(task)
             measured = measure(prepared, trajectory.calls)
@@ -95,18 +98,19 @@ class CombinedReward:
             hit = scores_of(key)
             if hit is not None:
                 return RewardBreakdown(hit[0], dict(zip(self._names, hit[1], strict=True)))
-            result = self._breakdown(trajectory, task, analyse(trajectory, task, measured))
-            values = tuple(result.terms.values())
-            remember_scores(key, (result.total, values, prepared, measured.keep))
-            return result
-        return self._breakdown(trajectory, task, analysis)
+            analysis = analyse(trajectory, task, measured, prepared)
+        values = self._values(trajectory, task, analysis)
+        total = math.fsum(map(operator.mul, self._weights, values))
+        if key is not None:
+            remember_scores(key, (total, values, prepared, measured.keep))
+        return RewardBreakdown(total, dict(zip(self._names, values, strict=True)))
 
-    def _breakdown(
+    def _values(
         self, trajectory: Trajectory, task: Task, analysis: Analysis | None
-    ) -> RewardBreakdown:
-        scores: dict[str, float] = {}
-        weighted = []
-        for name, method, weight, matched in self._plan:
+    ) -> tuple[float, ...]:
+        """Every term's score, in config order (each checked to lie in [0, 1])."""
+        values = []
+        for name, method, matched in self._plan:
             if matched:
                 if analysis is None:
                     analysis = analyse(trajectory, task)
@@ -117,9 +121,8 @@ class CombinedReward:
                 value = float(value)
             if not 0.0 <= value <= 1.0:
                 checked(name, value)
-            scores[name] = value
-            weighted.append(weight * value)
-        return RewardBreakdown(math.fsum(weighted), scores)
+            values.append(value)
+        return tuple(values)
 
     def score(self, trajectory: Trajectory, task: Task) -> float:
         """The total reward of ``trajectory``."""

@@ -40,6 +40,16 @@ def assign(
     for position, name in enumerate(predicted):
         if name is not None and name in gold_by_name:
             pred_by_name.setdefault(name, []).append(position)
+    return assign_grouped(pred_by_name, gold_by_name, similarity)
+
+
+def assign_grouped(
+    pred_by_name: Mapping[str, Sequence[int]],
+    gold_by_name: Mapping[str, Sequence[int]],
+    similarity: Callable[[int, int], float],
+) -> dict[int, int]:
+    """:func:`assign` with both sides already grouped by function: ``pred_by_name`` holds
+    the predicted positions of each function that ``gold_by_name`` has, in call order."""
     matched: dict[int, int] = {}
     for name, preds in pred_by_name.items():
         golds = gold_by_name[name]

@@ -39,8 +39,13 @@ class Orchestration(MatchedTerm):
     def score_analysis(self, analysis: Analysis) -> float:
         if analysis.n_gold == 0:
             return 1.0 if analysis.n_attempts == 0 else 0.0
-        # only an assigned step can be credited (condition 1)
-        credited = sum(1 for g in analysis.record_of if step_orchestrated(analysis, g))
+        # only an assigned step can be credited (condition 1); a step that depends on
+        # nothing is credited by that alone
+        free = analysis.prepared.free
+        credited = 0
+        for g in analysis.record_of:
+            if g in free or step_orchestrated(analysis, g):
+                credited += 1
         return min(1.0, 2.0 * credited / (analysis.n_attempts + analysis.n_gold))
 
 
@@ -53,19 +58,21 @@ def step_orchestrated(analysis: Analysis, gold: int) -> bool:
     prepared = analysis.prepared
     parents, dependent = prepared.flow[gold]
     records = analysis.trajectory.calls
-    turn = records[mine].turn
-    for parent in parents:
-        producer = None if parent is None else record_of.get(parent)
-        if producer is None or records[producer].turn >= turn:
-            return False
+    if parents:
+        turn = records[mine].turn
+        for parent in parents:
+            producer = None if parent is None else record_of.get(parent)
+            if producer is None or records[producer].turn >= turn:
+                return False
     if not dependent:
         return True
     call = records[mine].call
     assert call is not None
+    arguments = call.arguments
     predicted = analysis.predicted_values[mine]
     for argument, parent in dependent:
         producer = None if parent is None else record_of.get(parent)
-        if producer is None or argument not in call.arguments:
+        if producer is None or argument not in arguments:
             return False
         result = records[producer].result
         if result is None or not result.ok:

@@ -65,6 +65,8 @@ class PreparedTask:
     )
     """Per gold position: the gold positions of the steps it depends on (``depends_on``), and
     each dependent argument with its producer's gold position (None: no such step)."""
+    free: frozenset[int] = frozenset()
+    """The gold positions that depend on no step and have no dependent argument."""
     traits: dict[tuple[str, str], tuple[bool, str | None]] = field(default_factory=dict)
     """Memo of ``(unordered, declared type)`` per ``(function, parameter)``."""
     gold_names: list[str] = field(default_factory=list)
@@ -215,6 +217,8 @@ def _build(task: Task) -> PreparedTask:
         )
         for step in task.steps
     ]
+    prepared.free = frozenset(p for p, (parents, dependent) in enumerate(prepared.flow)
+                              if not parents and not dependent)
     return prepared
 
 
