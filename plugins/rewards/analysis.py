@@ -129,8 +129,8 @@ class Measured(NamedTuple):
     turn, the same parse outcome, the same call (by content: the per-call memo's measures)
     and the same result (by object: ``ok`` and the ``content`` object); the analysis, and
     every score computed from it alone (:attr:`MatchedTerm.signature_pure`), is then equal.
-    ``keep`` holds the objects whose ``id`` the key holds, so that no id is reused while a
-    memo holds the key.
+    ``keep`` holds the objects whose ``id`` the key holds (the results' contents), so that no
+    id is reused while a memo holds the key; the key holds the measures objects themselves.
     """
 
     grouped: dict[str, list[int]]
@@ -145,7 +145,8 @@ class Measured(NamedTuple):
 _UNPARSED = None
 _OTHER = 0
 """Signature tokens of an attempt that did not parse and of a call to a function no gold
-step uses (never assigned); a measured call's token is its measures' ``id`` (never 0)."""
+step uses (never assigned); a measured call's token is its measures object (hashed and
+compared by identity)."""
 
 
 def measure(prepared: PreparedTask, records: list[CallRecord]) -> Measured:
@@ -158,43 +159,40 @@ def measure(prepared: PreparedTask, records: list[CallRecord]) -> Measured:
     measures: list[dict[int, _Measure] | None] = []
     key: list[Any] = []
     keep: list[Any] = []
+    add_values, add_measures, add_kept = predicted_values.append, measures.append, keep.append
     unparsed = 0
     for position, record in enumerate(records):
         call = record.call
         if call is None:
             unparsed += 1
-            predicted_values.append(None)
-            measures.append(None)
-            token = _UNPARSED
-        else:
-            name = call.name
-            if name in by_function:
-                hit = seen.get(id(call))
-                if hit is not None and hit[0] is call:
-                    measured = hit[1]
-                else:
-                    measured = _measured(prepared, call)
-                    prepared.see(call, measured)
-                predicted_values.append(measured.values)
-                measures.append(measured.per_gold)
-                group = grouped.get(name)
-                if group is None:
-                    grouped[name] = [position]
-                else:
-                    group.append(position)
-                token = id(measured)
-                keep.append(measured)
+            add_values(None)
+            add_measures(None)
+            token: Any = _UNPARSED
+        elif call.name in by_function:
+            hit = seen.get(id(call))
+            if hit is not None and hit[0] is call:
+                token = hit[1]
             else:
-                predicted_values.append({})
-                measures.append(None)
-                token = _OTHER
+                token = _measured(prepared, call)
+                prepared.see(call, token)
+            add_values(token.values)
+            add_measures(token.per_gold)
+            group = grouped.get(call.name)
+            if group is None:
+                grouped[call.name] = [position]
+            else:
+                group.append(position)
+        else:
+            add_values({})
+            add_measures(None)
+            token = _OTHER
         result = record.result
         if result is None:
             key += (record.turn, token, None, None)
         else:
             content = result.content
             key += (record.turn, token, result.ok, id(content))
-            keep.append(content)
+            add_kept(content)
     return Measured(grouped, predicted_values, measures, unparsed, tuple(key), tuple(keep))
 
 
@@ -253,11 +251,12 @@ class _Measure(NamedTuple):
     exact: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Measured:
     """One predicted call's canonical values and its measures against each same-function step.
 
     Read-only: the same object serves every trajectory that makes the same call on the task.
+    Hashed and compared by identity (a signature token, :class:`Measured`).
     """
 
     values: dict[str, Any]

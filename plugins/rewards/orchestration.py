@@ -61,7 +61,7 @@ def step_orchestrated(analysis: Analysis, gold: int) -> bool:
     if parents:
         turn = records[mine].turn
         for parent in parents:
-            producer = None if parent is None else record_of.get(parent)
+            producer = record_of.get(parent)  # type: ignore[arg-type]  # None: no such step
             if producer is None or records[producer].turn >= turn:
                 return False
     if not dependent:
@@ -70,14 +70,20 @@ def step_orchestrated(analysis: Analysis, gold: int) -> bool:
     assert call is not None
     arguments = call.arguments
     predicted = analysis.predicted_values[mine]
-    for argument, parent in dependent:
-        producer = None if parent is None else record_of.get(parent)
+    produced = prepared.produced
+    for argument, parent, slot in dependent:
+        producer = record_of.get(parent)  # type: ignore[arg-type]
         if producer is None or argument not in arguments:
             return False
         result = records[producer].result
         if result is None or not result.ok:
             return False
-        expected = _expected(prepared, gold, call.name, argument, result.content)
+        content = result.content
+        memo = produced.get(slot)
+        if memo is not None and memo[0] is content:
+            expected = memo[1]
+        else:
+            expected = _expected(prepared, slot, call.name, content)
         if expected is MISSING:
             return False
         got = None if predicted is None else predicted.get(argument)
@@ -86,17 +92,15 @@ def step_orchestrated(analysis: Analysis, gold: int) -> bool:
     return True
 
 
-def _expected(prepared: PreparedTask, gold: int, function: str, argument: str, content: Any) -> Any:
-    """Canonical value that dependent ``argument`` of gold position ``gold`` must carry, given
-    its producer's response ``content`` (MISSING when the response lacks it).
+def _expected(prepared: PreparedTask, slot: tuple[int, str], function: str, content: Any) -> Any:
+    """Canonical value that dependent argument ``slot[1]`` of gold position ``slot[0]`` must
+    carry, given its producer's response ``content`` (MISSING when the response lacks it).
 
-    Memoised per task, argument and response object (the memo holds the object, so its
-    identity is not reused while memoised; responses are read-only once received).
+    Memoised in ``prepared.produced`` per slot and response object (the memo holds the
+    object, so its identity is not reused while memoised; responses are read-only once
+    received): :func:`step_orchestrated` reads a hit there before calling this.
     """
-    slot = (gold, argument)
-    memo = prepared.produced.get(slot)
-    if memo is not None and memo[0] is content:
-        return memo[1]
+    gold, argument = slot
     ref = prepared.steps[gold].step.dependency_args[argument]
     produced = _resolve(content, ref.from_field)
     expected = MISSING if produced is MISSING else prepared.normalize(function, argument, produced)
