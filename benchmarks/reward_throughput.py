@@ -5,7 +5,7 @@ variants of them (a value corrupted, a call dropped, moved, failed, duplicated, 
 unparsable, an argument invented) with the shipped presets, and prints trajectories per second
 with their targets and ratios to baselines measured in the same run.
 
-    python benchmarks/reward_throughput.py [--data-dir DIR] [--variants 20]
+    python benchmarks/reward_throughput.py [--data-dir DIR] [--variants 20] [--gold-only]
 
 ``--data-dir`` defaults to ``$ORCHESTRL_DATA_DIR``, else ``../shared/data/booking``.
 
@@ -98,6 +98,9 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=default)
     parser.add_argument("--variants", type=int, default=20, help="perturbed variants per task")
     parser.add_argument("--repeats", type=int, default=3, help="timed passes (best is kept)")
+    parser.add_argument(
+        "--gold-only", action="store_true", help="print the first table (train_101 gold) only"
+    )
     args = parser.parse_args()
 
     tools, templates = load_tools(args.data_dir), load_templates(args.data_dir)
@@ -119,6 +122,8 @@ def main() -> None:
     }
     graduated = rewards["graduated"]
     _gold_table(train, rewards, args.repeats)
+    if args.gold_only:
+        return
 
     def separate_terms() -> None:
         for trajectory, task in pairs:
