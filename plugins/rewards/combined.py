@@ -24,7 +24,7 @@ import itertools
 import math
 import operator
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from omegaconf import DictConfig
 
@@ -38,9 +38,9 @@ from orchestrl.plugins.rewards.prepared import prepare, remember_scores, scores_
 _SERIALS = itertools.count()
 
 
-@dataclass(frozen=True)
-class RewardBreakdown:
-    """A trajectory's total reward and each term's unweighted score, in config order."""
+class RewardBreakdown(NamedTuple):
+    """A trajectory's total reward and each term's unweighted score, in config order
+    (immutable; a named tuple, which is cheaper to build than a frozen dataclass)."""
 
     total: float
     terms: dict[str, float]
@@ -90,6 +90,14 @@ class CombinedReward:
         self, trajectory: Trajectory, task: Task, analysis: Analysis | None = None
     ) -> RewardBreakdown:
         """The total and every term's score; ``analysis`` may be passed when already computed."""
+        total, values = self.scored(trajectory, task, analysis)
+        return RewardBreakdown(total, dict(zip(self._names, values, strict=False)))  # one each
+
+    def scored(
+        self, trajectory: Trajectory, task: Task, analysis: Analysis | None = None
+    ) -> tuple[float, tuple[float, ...]]:
+        """The total and every term's score in config order (:meth:`breakdown` without the
+        names, for callers that collect columns)."""
         key = None
         if analysis is None and self._memoised:
             prepared = prepare(task)
@@ -97,13 +105,13 @@ class CombinedReward:
             key = (self._serial, id(prepared), measured.key)
             hit = scores_of(key)
             if hit is not None:
-                return RewardBreakdown(hit[0], dict(zip(self._names, hit[1], strict=True)))
+                return hit[0], hit[1]
             analysis = analyse(trajectory, task, measured, prepared)
         values = self._values(trajectory, task, analysis)
         total = math.fsum(map(operator.mul, self._weights, values))
         if key is not None:
             remember_scores(key, (total, values, prepared, measured.keep))
-        return RewardBreakdown(total, dict(zip(self._names, values, strict=True)))
+        return total, values
 
     def _values(
         self, trajectory: Trajectory, task: Task, analysis: Analysis | None
@@ -117,10 +125,8 @@ class CombinedReward:
                 value = method(analysis)
             else:
                 value = method(trajectory, task)
-            if type(value) is not float:
-                value = float(value)
-            if not 0.0 <= value <= 1.0:
-                checked(name, value)
+            if type(value) is not float or not 0.0 <= value <= 1.0:
+                value = checked(name, value)
             values.append(value)
         return tuple(values)
 

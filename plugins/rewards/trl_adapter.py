@@ -64,7 +64,8 @@ class _BatchCache:
         self.columns: dict[str, list[float]] = {}
 
     def scores(self, completions: Sequence[Any], kwargs: Mapping[str, Any]) -> dict:
-        """Each term's scores of the batch, by term name (computed once per batch)."""
+        """Each term's scores of the batch, by term name (computed once per batch: one
+        :meth:`CombinedReward.scored` per completion)."""
         environments = kwargs.get("environments")
         batch = self._batch
         if batch is None or batch[0] is not completions or batch[1] is not environments:
@@ -74,17 +75,19 @@ class _BatchCache:
                     f"the dataset has no '{self.task_column}' column; add the task as JSON "
                     "text (orchestrl.plugins.rewards.task_codec.task_to_json)"
                 )
-            columns: dict[str, list[float]] = {name: [] for name in self.reward.terms}
-            breakdown = self.reward.breakdown
-            for completion, task, env in zip(
-                completions,
-                batch_tasks(tasks),
-                environments or [None] * len(completions),
-                strict=True,
-            ):
-                trajectory = to_trajectory(completion, env, task_id=task.id)
-                for name, value in breakdown(trajectory, task).terms.items():
-                    columns[name].append(value)
+            scored = self.reward.scored
+            rows = [
+                scored(to_trajectory(completion, env, task_id=task.id), task)[1]
+                for completion, task, env in zip(
+                    completions,
+                    batch_tasks(tasks),
+                    environments or [None] * len(completions),
+                    strict=True,
+                )
+            ]
+            columns = {name: list(column) for name, column in zip(
+                self.reward.names, zip(*rows, strict=True) if rows else repeat(()), strict=False
+            )}
             self.columns, self._batch = columns, (completions, environments)
         return self.columns
 
