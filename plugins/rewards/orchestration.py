@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from orchestrl import hookimpl
+from orchestrl.api import CallRecord
 from orchestrl.paths import MISSING, get_path, parse_path
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
@@ -41,23 +42,42 @@ class Orchestration(MatchedTerm):
             return 1.0 if analysis.n_attempts == 0 else 0.0
         # only an assigned step can be credited (condition 1); a step that depends on
         # nothing is credited by that alone
-        free = analysis.prepared.free
+        prepared = analysis.prepared
+        free, flow = prepared.free, prepared.flow
+        record_of = analysis.record_of
+        records = analysis.trajectory.calls
         credited = 0
-        for g in analysis.record_of:
-            if g in free or step_orchestrated(analysis, g):
+        for g, mine in record_of.items():
+            if g in free or _credited(
+                prepared, flow[g], record_of, records, analysis.predicted_values, g, mine
+            ):
                 credited += 1
         return min(1.0, 2.0 * credited / (analysis.n_attempts + analysis.n_gold))
 
 
 def step_orchestrated(analysis: Analysis, gold: int) -> bool:
     """Whether gold position ``gold`` meets conditions 1-3 of the module docstring."""
-    record_of = analysis.record_of
-    mine = record_of.get(gold)
+    mine = analysis.record_of.get(gold)
     if mine is None:
         return False
     prepared = analysis.prepared
-    parents, dependent = prepared.flow[gold]
-    records = analysis.trajectory.calls
+    return _credited(
+        prepared, prepared.flow[gold], analysis.record_of, analysis.trajectory.calls,
+        analysis.predicted_values, gold, mine,
+    )
+
+
+def _credited(
+    prepared: PreparedTask,
+    flow: tuple[tuple[int | None, ...], tuple[tuple[str, int | None, tuple[int, str]], ...]],
+    record_of: dict[int, int],
+    records: list[CallRecord],
+    predicted_values: list[dict[str, Any] | None],
+    gold: int,
+    mine: int,
+) -> bool:
+    """Conditions 2-3 for gold position ``gold``, assigned record ``mine`` (its ``flow``)."""
+    parents, dependent = flow
     if parents:
         turn = records[mine].turn
         for parent in parents:
@@ -69,7 +89,7 @@ def step_orchestrated(analysis: Analysis, gold: int) -> bool:
     call = records[mine].call
     assert call is not None
     arguments = call.arguments
-    predicted = analysis.predicted_values[mine]
+    predicted = predicted_values[mine]
     produced = prepared.produced
     for argument, parent, slot in dependent:
         producer = record_of.get(parent)  # type: ignore[arg-type]
