@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from itertools import repeat
 from typing import Any
 
-from orchestrl.api import CallRecord, RewardTerm, Task, ToolResult, Trajectory
+from orchestrl.api import CallRecord, RewardTerm, Task, Trajectory
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.parsing.tool_calls import parse_message
 from orchestrl.plugins.rewards.combined import CombinedReward
@@ -148,7 +148,6 @@ def to_trajectory(completion: Any, environment: Any = None, *, task_id: str = ""
 
 def _calls_from_messages(messages: list[Mapping[str, Any]]) -> list[CallRecord]:
     records: list[CallRecord] = []
-    results: dict[int, ToolResult] = {}
     turn = 0
     pending: list[int] = []
     for message in messages:
@@ -161,16 +160,18 @@ def _calls_from_messages(messages: list[Mapping[str, Any]]) -> list[CallRecord]:
         elif role == "tool" and pending:
             slot = _slot_for(message, records, pending)
             pending.remove(slot)
-            results[slot] = result_from_text(message.get("content"))
-    for slot, result in results.items():
-        record = records[slot]
-        records[slot] = CallRecord(record.turn, record.raw, record.call, record.parse_error, result)
+            record = records[slot]
+            records[slot] = CallRecord(
+                record.turn, record.raw, record.call, record.parse_error,
+                result_from_text(message.get("content")),
+            )
     return records
 
 
 def _slot_for(message: Mapping[str, Any], records: list[CallRecord], pending: list[int]) -> int:
+    """The pending record whose call has the message's ``tool_call_id``, else the first."""
     call_id = message.get("tool_call_id")
-    if type(call_id) is str or isinstance(call_id, str):
+    if call_id is not None and (type(call_id) is str or isinstance(call_id, str)):
         for slot in pending:
             call = records[slot].call
             if call is not None and call.id == call_id:
