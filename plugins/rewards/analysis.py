@@ -57,7 +57,7 @@ class Analysis:
     """
 
     __slots__ = (
-        "_executed", "_measures", "_pairs", "n_attempts", "n_gold", "n_parsed",
+        "_measures", "_pairs", "n_attempts", "n_gold", "n_parsed",
         "predicted_values", "prepared", "record_of", "totals", "trajectory",
     )
 
@@ -84,7 +84,6 @@ class Analysis:
         measured: Measured,
         record_of: dict[int, int],
         totals: dict[str, float],
-        executed: list[bool],
     ) -> None:
         self.trajectory = trajectory
         self.prepared = prepared
@@ -95,7 +94,6 @@ class Analysis:
         self.predicted_values = measured.values
         self.totals = totals
         self._measures = measured.measures
-        self._executed = executed
         self._pairs: list[Pair] | None = None
 
     @property
@@ -104,9 +102,10 @@ class Analysis:
         read: the shipped terms read only the totals)."""
         if self._pairs is None:
             measures, record_of = self._measures, self.record_of
+            records = self.trajectory.calls
             self._pairs = [
-                Pair(g, record_of[g], *measures[record_of[g]][g], ran)  # type: ignore[index]
-                for g, ran in zip(sorted(record_of), self._executed, strict=True)
+                Pair(g, p, *measures[p][g], _ran(records[p]))  # type: ignore[index]
+                for g, p in sorted(record_of.items())
             ]
         return self._pairs
 
@@ -139,7 +138,7 @@ class Measured(NamedTuple):
     measures: list[dict[int, _Measure] | None]
     unparsed: int
     key: tuple[Any, ...]
-    keep: tuple[Any, ...]
+    keep: list[Any]
 
 
 _UNPARSED = None
@@ -193,7 +192,7 @@ def measure(prepared: PreparedTask, records: list[CallRecord]) -> Measured:
             content = result.content
             key += (record.turn, token, result.ok, id(content))
             add_kept(content)
-    return Measured(grouped, predicted_values, measures, unparsed, tuple(key), tuple(keep))
+    return Measured(grouped, predicted_values, measures, unparsed, tuple(key), keep)
 
 
 def analyse(
@@ -218,15 +217,13 @@ def analyse(
         return measures[p][g][2]  # type: ignore[index]  # value_share
 
     record_of = assign_grouped(measured.grouped, prepared.by_function, similarity)
-    executed_flags = []
     names_f1 = type_share = value_share = 0.0
     exact = executed = 0
     for g in sorted(record_of):
         p = record_of[g]
         f1, typed, valued, same = measures[p][g]  # type: ignore[index]
         result = records[p].result
-        ran = result is not None and result.ok
-        executed_flags.append(ran)
+        ran = result is not None and result.ok  # as _ran, inline in the hot loop
         names_f1 += f1
         type_share += typed
         value_share += valued
@@ -239,7 +236,13 @@ def analyse(
         "exact": float(exact),
         "executed": float(executed),
     }
-    return Analysis(trajectory, prepared, measured, record_of, totals, executed_flags)
+    return Analysis(trajectory, prepared, measured, record_of, totals)
+
+
+def _ran(record: CallRecord) -> bool:
+    """Whether the environment answered ``record``'s call successfully (its metadata)."""
+    result = record.result
+    return result is not None and result.ok
 
 
 class _Measure(NamedTuple):

@@ -64,6 +64,10 @@ class CombinedReward:
             for name, (term, _) in self.terms.items()
         ]
         self._names = tuple(self.terms)
+        self._analysed = (  # every term reads the analysis alone: one call each, no branches
+            tuple(method for _, method, _ in self._plan)
+            if all(matched for _, _, matched in self._plan) else None
+        )
         self._weights = tuple(weight for _, weight in self.terms.values())
         self._memoised = all(
             isinstance(term, MatchedTerm) and term.signature_pure for term, _ in self.terms.values()
@@ -117,6 +121,13 @@ class CombinedReward:
         self, trajectory: Trajectory, task: Task, analysis: Analysis | None
     ) -> tuple[float, ...]:
         """Every term's score, in config order (each checked to lie in [0, 1])."""
+        if analysis is not None and self._analysed is not None:
+            values = [method(analysis) for method in self._analysed]
+            for value in values:
+                if type(value) is not float or not 0.0 <= value <= 1.0:
+                    values = [checked(n, v) for n, v in zip(self._names, values, strict=True)]
+                    break
+            return tuple(values)
         values = []
         for name, method, matched in self._plan:
             if matched:
