@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from orchestrl.api import CallRecord, Task, ToolCall, Trajectory
 from orchestrl.plugins.parsing.exact_key import exact_bytes
-from orchestrl.plugins.rewards.matching import assign
+from orchestrl.plugins.rewards.matching import assign_grouped
 from orchestrl.plugins.rewards.normalize import argument_equal
 from orchestrl.plugins.rewards.prepared import PreparedStep, PreparedTask, prepare
 
@@ -50,26 +50,64 @@ class Pair(NamedTuple):
     executed: bool
 
 
-@dataclass
 class Analysis:
-    """A trajectory compared with its task: counts, the assignment and the per-pair levels."""
+    """A trajectory compared with its task: counts, the assignment and the per-pair levels.
+
+    Built by :func:`analyse` only; read-only once built (terms only read it).
+    """
+
+    __slots__ = (
+        "_measures", "_pairs", "n_attempts", "n_gold", "n_parsed",
+        "predicted_values", "prepared", "record_of", "totals", "trajectory",
+    )
 
     trajectory: Trajectory
     prepared: PreparedTask
     n_attempts: int
+    """Attempted calls (unparsable ones included)."""
     n_parsed: int
-    pairs: list[Pair]
+    """Attempts that parsed into a call."""
+    n_gold: int
+    """Number of gold steps."""
     record_of: dict[int, int]
     """Predicted record position assigned to each gold position."""
     predicted_values: list[dict[str, Any] | None]
     """Canonical argument values of each record (None when it did not parse)."""
     totals: dict[str, float]
-    """Sum over pairs of each pair attribute (``names_f1``, ``type_share``, ...)."""
+    """Sum over pairs of each pair attribute (``names_f1``, ``type_share``, ...), summed in
+    gold order."""
+
+    def __init__(
+        self,
+        trajectory: Trajectory,
+        prepared: PreparedTask,
+        measured: Measured,
+        record_of: dict[int, int],
+        totals: dict[str, float],
+    ) -> None:
+        self.trajectory = trajectory
+        self.prepared = prepared
+        self.n_attempts = len(measured.values)
+        self.n_parsed = self.n_attempts - measured.unparsed
+        self.n_gold = len(prepared.steps)
+        self.record_of = record_of
+        self.predicted_values = measured.values
+        self.totals = totals
+        self._measures = measured.measures
+        self._pairs: list[Pair] | None = None
 
     @property
-    def n_gold(self) -> int:
-        """Number of gold steps."""
-        return len(self.prepared.steps)
+    def pairs(self) -> list[Pair]:
+        """The assigned pairs in gold order, each measured at every level (built on first
+        read: the shipped terms read only the totals)."""
+        if self._pairs is None:
+            measures, record_of = self._measures, self.record_of
+            records = self.trajectory.calls
+            self._pairs = [
+                Pair(g, p, *measures[p][g], _ran(records[p]))  # type: ignore[index]
+                for g, p in sorted(record_of.items())
+            ]
+        return self._pairs
 
     def level(self, attribute: str) -> float:
         """F1-style aggregate of a pair attribute: ``2·Σ pair.attribute / (attempts + gold)``.
@@ -90,98 +128,106 @@ class Measured(NamedTuple):
     turn, the same parse outcome, the same call (by content: the per-call memo's measures)
     and the same result (by object: ``ok`` and the ``content`` object); the analysis, and
     every score computed from it alone (:attr:`MatchedTerm.signature_pure`), is then equal.
-    ``keep`` holds the objects whose ``id`` the key holds, so that no id is reused while a
-    memo holds the key.
+    ``keep`` holds the objects whose ``id`` the key holds (the results' contents), so that no
+    id is reused while a memo holds the key; the key holds the measures objects themselves.
     """
 
-    names: list[str | None]
+    grouped: dict[str, list[int]]
+    """The record positions of each function that a gold step uses, in call order."""
     values: list[dict[str, Any] | None]
     measures: list[dict[int, _Measure] | None]
     unparsed: int
     key: tuple[Any, ...]
-    keep: tuple[Any, ...]
+    keep: list[Any]
 
 
 _UNPARSED = None
 _OTHER = 0
 """Signature tokens of an attempt that did not parse and of a call to a function no gold
-step uses (never assigned); a measured call's token is its measures' ``id`` (never 0)."""
+step uses (never assigned); a measured call's token is its measures object (hashed and
+compared by identity)."""
 
 
 def measure(prepared: PreparedTask, records: list[CallRecord]) -> Measured:
-    """Each record's function name, canonical values and measures, and the signature."""
+    """Each record's canonical values and measures, the records of each gold function, and
+    the signature."""
     by_function = prepared.by_function
     seen = prepared.seen
-    names: list[str | None] = []
+    grouped: dict[str, list[int]] = {}
     predicted_values: list[dict[str, Any] | None] = []
     measures: list[dict[int, _Measure] | None] = []
     key: list[Any] = []
     keep: list[Any] = []
+    add_values, add_measures, add_kept = predicted_values.append, measures.append, keep.append
     unparsed = 0
-    for record in records:
+    for position, record in enumerate(records):
         call = record.call
-        result = record.result
         if call is None:
             unparsed += 1
-            names.append(None)
-            predicted_values.append(None)
-            measures.append(None)
-            token = _UNPARSED
-        else:
-            name = call.name
-            names.append(name)
-            if name in by_function:
-                hit = seen.get(id(call))
-                if hit is not None and hit[0] is call:
-                    measured = hit[1]
-                else:
-                    measured = _measured(prepared, call)
-                    prepared.see(call, measured)
-                predicted_values.append(measured.values)
-                measures.append(measured.per_gold)
-                token = id(measured)
-                keep.append(measured)
+            add_values(None)
+            add_measures(None)
+            token: Any = _UNPARSED
+        elif call.name in by_function:
+            hit = seen.get(id(call))
+            if hit is not None and hit[0] is call:
+                token = hit[1]
             else:
-                predicted_values.append({})
-                measures.append(None)
-                token = _OTHER
+                token = _measured(prepared, call)
+                prepared.see(call, token)
+            add_values(token.values)
+            add_measures(token.per_gold)
+            group = grouped.get(call.name)
+            if group is None:
+                grouped[call.name] = [position]
+            else:
+                group.append(position)
+        else:
+            add_values({})
+            add_measures(None)
+            token = _OTHER
+        result = record.result
         if result is None:
             key += (record.turn, token, None, None)
         else:
             content = result.content
             key += (record.turn, token, result.ok, id(content))
-            keep.append(content)
-    return Measured(names, predicted_values, measures, unparsed, tuple(key), tuple(keep))
+            add_kept(content)
+    return Measured(grouped, predicted_values, measures, unparsed, tuple(key), keep)
 
 
-def analyse(trajectory: Trajectory, task: Task, measured: Measured | None = None) -> Analysis:
+def analyse(
+    trajectory: Trajectory,
+    task: Task,
+    measured: Measured | None = None,
+    prepared: PreparedTask | None = None,
+) -> Analysis:
     """Compare ``trajectory`` with the gold steps of ``task`` (pure; never raises).
 
-    ``measured`` may pass :func:`measure` of the trajectory's records, when already computed.
+    ``measured`` may pass :func:`measure` of the trajectory's records and ``prepared`` the
+    task's :func:`~orchestrl.plugins.rewards.prepared.prepare`, when already computed.
     """
-    prepared = prepare(task)
+    if prepared is None:
+        prepared = prepare(task)
     records = trajectory.calls
     if measured is None:
         measured = measure(prepared, records)
-    names, predicted_values, measures, unparsed = measured[:4]
-    by_function = prepared.by_function
+    measures = measured.measures
 
     def similarity(p: int, g: int) -> float:
-        return measures[p][g].value_share  # type: ignore[index]
+        return measures[p][g][2]  # type: ignore[index]  # value_share
 
-    record_of = assign(names, prepared.gold_names, similarity, gold_by_name=by_function)
-    pairs = []
+    record_of = assign_grouped(measured.grouped, prepared.by_function, similarity)
     names_f1 = type_share = value_share = 0.0
     exact = executed = 0
-    for g, p in sorted(record_of.items()):
-        m = measures[p][g]  # type: ignore[index]
+    for g in sorted(record_of):
+        p = record_of[g]
+        f1, typed, valued, same = measures[p][g]  # type: ignore[index]
         result = records[p].result
-        ran = result is not None and result.ok
-        pairs.append(Pair(g, p, m.names_f1, m.type_share, m.value_share, m.exact, ran))
-        names_f1 += m.names_f1
-        type_share += m.type_share
-        value_share += m.value_share
-        exact += m.exact
+        ran = result is not None and result.ok  # as _ran, inline in the hot loop
+        names_f1 += f1
+        type_share += typed
+        value_share += valued
+        exact += same
         executed += ran
     totals = {
         "names_f1": names_f1,
@@ -190,20 +236,16 @@ def analyse(trajectory: Trajectory, task: Task, measured: Measured | None = None
         "exact": float(exact),
         "executed": float(executed),
     }
-    return Analysis(
-        trajectory=trajectory,
-        prepared=prepared,
-        n_attempts=len(records),
-        n_parsed=len(records) - unparsed,
-        pairs=pairs,
-        record_of=record_of,
-        predicted_values=predicted_values,
-        totals=totals,
-    )
+    return Analysis(trajectory, prepared, measured, record_of, totals)
 
 
-@dataclass(frozen=True)
-class _Measure:
+def _ran(record: CallRecord) -> bool:
+    """Whether the environment answered ``record``'s call successfully (its metadata)."""
+    result = record.result
+    return result is not None and result.ok
+
+
+class _Measure(NamedTuple):
     """The levels of one predicted call against one gold step (all but ``executed``)."""
 
     names_f1: float
@@ -212,11 +254,12 @@ class _Measure:
     exact: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Measured:
     """One predicted call's canonical values and its measures against each same-function step.
 
     Read-only: the same object serves every trajectory that makes the same call on the task.
+    Hashed and compared by identity (a signature token, :class:`Measured`).
     """
 
     values: dict[str, Any]

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from omegaconf import DictConfig
 
@@ -37,9 +38,9 @@ from orchestrl.plugins.rewards.prepared import prepare, remember_scores, scores_
 _SERIALS = itertools.count()
 
 
-@dataclass(frozen=True)
-class RewardBreakdown:
-    """A trajectory's total reward and each term's unweighted score, in config order."""
+class RewardBreakdown(NamedTuple):
+    """A trajectory's total reward and each term's unweighted score, in config order
+    (immutable; a named tuple, which is cheaper to build than a frozen dataclass)."""
 
     total: float
     terms: dict[str, float]
@@ -58,11 +59,16 @@ class CombinedReward:
             if not (math.isfinite(weight) and weight >= 0):
                 raise ConfigError(f"reward term '{name}' has invalid weight {weight}")
         self._plan = [  # each term's scoring method, bound once
-            (name, term.score_analysis if isinstance(term, MatchedTerm) else term.score, weight,
+            (name, term.score_analysis if isinstance(term, MatchedTerm) else term.score,
              isinstance(term, MatchedTerm))
-            for name, (term, weight) in self.terms.items()
+            for name, (term, _) in self.terms.items()
         ]
         self._names = tuple(self.terms)
+        self._analysed = (  # every term reads the analysis alone: one call each, no branches
+            tuple(method for _, method, _ in self._plan)
+            if all(matched for _, _, matched in self._plan) else None
+        )
+        self._weights = tuple(weight for _, weight in self.terms.values())
         self._memoised = all(
             isinstance(term, MatchedTerm) and term.signature_pure for term, _ in self.terms.values()
         )
@@ -82,44 +88,58 @@ class CombinedReward:
     @property
     def weights(self) -> list[float]:
         """Term weights in config order (what ``GRPOConfig.reward_weights`` takes)."""
-        return [weight for _, weight in self.terms.values()]
+        return list(self._weights)
 
     def breakdown(
         self, trajectory: Trajectory, task: Task, analysis: Analysis | None = None
     ) -> RewardBreakdown:
         """The total and every term's score; ``analysis`` may be passed when already computed."""
+        total, values = self.scored(trajectory, task, analysis)
+        return RewardBreakdown(total, dict(zip(self._names, values, strict=False)))  # one each
+
+    def scored(
+        self, trajectory: Trajectory, task: Task, analysis: Analysis | None = None
+    ) -> tuple[float, tuple[float, ...]]:
+        """The total and every term's score in config order (:meth:`breakdown` without the
+        names, for callers that collect columns)."""
+        key = None
         if analysis is None and self._memoised:
             prepared = prepare(task)
             measured = measure(prepared, trajectory.calls)
             key = (self._serial, id(prepared), measured.key)
             hit = scores_of(key)
             if hit is not None:
-                return RewardBreakdown(hit[0], dict(zip(self._names, hit[1], strict=True)))
-            result = self._breakdown(trajectory, task, analyse(trajectory, task, measured))
-            values = tuple(result.terms.values())
-            remember_scores(key, (result.total, values, prepared, measured.keep))
-            return result
-        return self._breakdown(trajectory, task, analysis)
+                return hit[0], hit[1]
+            analysis = analyse(trajectory, task, measured, prepared)
+        values = self._values(trajectory, task, analysis)
+        total = math.fsum(map(operator.mul, self._weights, values))
+        if key is not None:
+            remember_scores(key, (total, values, prepared, measured.keep))
+        return total, values
 
-    def _breakdown(
+    def _values(
         self, trajectory: Trajectory, task: Task, analysis: Analysis | None
-    ) -> RewardBreakdown:
-        scores: dict[str, float] = {}
-        weighted = []
-        for name, method, weight, matched in self._plan:
+    ) -> tuple[float, ...]:
+        """Every term's score, in config order (each checked to lie in [0, 1])."""
+        if analysis is not None and self._analysed is not None:
+            values = [method(analysis) for method in self._analysed]
+            for value in values:
+                if type(value) is not float or not 0.0 <= value <= 1.0:
+                    values = [checked(n, v) for n, v in zip(self._names, values, strict=True)]
+                    break
+            return tuple(values)
+        values = []
+        for name, method, matched in self._plan:
             if matched:
                 if analysis is None:
                     analysis = analyse(trajectory, task)
                 value = method(analysis)
             else:
                 value = method(trajectory, task)
-            if type(value) is not float:
-                value = float(value)
-            if not 0.0 <= value <= 1.0:
-                checked(name, value)
-            scores[name] = value
-            weighted.append(weight * value)
-        return RewardBreakdown(math.fsum(weighted), scores)
+            if type(value) is not float or not 0.0 <= value <= 1.0:
+                value = checked(name, value)
+            values.append(value)
+        return tuple(values)
 
     def score(self, trajectory: Trajectory, task: Task) -> float:
         """The total reward of ``trajectory``."""

@@ -23,7 +23,7 @@ class FunctionName(MatchedTerm):
         denominator = analysis.n_attempts + analysis.n_gold
         if denominator == 0:
             return 1.0
-        return 2.0 * len(analysis.pairs) / denominator
+        return 2.0 * len(analysis.record_of) / denominator
 
 
 @hookimpl

@@ -28,7 +28,9 @@ def assign(
     """Map gold positions to predicted positions (see the module docstring).
 
     ``predicted`` holds the function name of each predicted call (None for attempts that did
-    not parse, which are never assigned); ``similarity(p, g)`` scores a same-function pair.
+    not parse, which are never assigned); ``similarity(p, g)`` scores a same-function pair,
+    in [0, 1] (a value above 1 breaks the contract: pairs of rank distance 0 that score 1
+    are taken without looking further).
     ``gold_by_name`` may pass the gold positions of each function, when already grouped.
     """
     if gold_by_name is None:
@@ -40,6 +42,16 @@ def assign(
     for position, name in enumerate(predicted):
         if name is not None and name in gold_by_name:
             pred_by_name.setdefault(name, []).append(position)
+    return assign_grouped(pred_by_name, gold_by_name, similarity)
+
+
+def assign_grouped(
+    pred_by_name: Mapping[str, Sequence[int]],
+    gold_by_name: Mapping[str, Sequence[int]],
+    similarity: Callable[[int, int], float],
+) -> dict[int, int]:
+    """:func:`assign` with both sides already grouped by function: ``pred_by_name`` holds
+    the predicted positions of each function that ``gold_by_name`` has, in call order."""
     matched: dict[int, int] = {}
     for name, preds in pred_by_name.items():
         golds = gold_by_name[name]
@@ -55,6 +67,16 @@ def assign(
             p = preds[0]
             matched[min(golds, key=lambda g: (-similarity(p, g), g))] = p
             continue
+        shared = min(len(preds), len(golds))
+        for rank in range(shared):
+            if similarity(preds[rank], golds[rank]) < 1.0:
+                break
+        else:
+            # every rank-aligned pair agrees fully: being most similar (similarity is at
+            # most 1) and at rank distance 0, they head the greedy order, which takes them
+            for rank in range(shared):
+                matched[golds[rank]] = preds[rank]
+            continue
         candidates = sorted(
             (-similarity(p, g), abs(pr - gr), p, g)
             for pr, p in enumerate(preds)
@@ -66,6 +88,6 @@ def assign(
                 continue
             matched[g] = p
             used_pred.add(p)
-            if len(used_pred) == min(len(preds), len(golds)):
+            if len(used_pred) == shared:
                 break
     return matched

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from orchestrl import hookimpl
+from orchestrl.api import CallRecord
 from orchestrl.paths import MISSING, get_path, parse_path
 from orchestrl.plugins.rewards.analysis import Analysis
 from orchestrl.plugins.rewards.base import MatchedTerm
@@ -39,38 +40,70 @@ class Orchestration(MatchedTerm):
     def score_analysis(self, analysis: Analysis) -> float:
         if analysis.n_gold == 0:
             return 1.0 if analysis.n_attempts == 0 else 0.0
-        # only an assigned step can be credited (condition 1)
-        credited = sum(1 for g in analysis.record_of if step_orchestrated(analysis, g))
+        # only an assigned step can be credited (condition 1); a step that depends on
+        # nothing is credited by that alone
+        prepared = analysis.prepared
+        free, flow = prepared.free, prepared.flow
+        record_of = analysis.record_of
+        records = analysis.trajectory.calls
+        credited = 0
+        for g, mine in record_of.items():
+            if g in free or _credited(
+                prepared, flow[g], record_of, records, analysis.predicted_values, g, mine
+            ):
+                credited += 1
         return min(1.0, 2.0 * credited / (analysis.n_attempts + analysis.n_gold))
 
 
 def step_orchestrated(analysis: Analysis, gold: int) -> bool:
     """Whether gold position ``gold`` meets conditions 1-3 of the module docstring."""
-    record_of = analysis.record_of
-    mine = record_of.get(gold)
+    mine = analysis.record_of.get(gold)
     if mine is None:
         return False
     prepared = analysis.prepared
-    parents, dependent = prepared.flow[gold]
-    records = analysis.trajectory.calls
-    turn = records[mine].turn
-    for parent in parents:
-        producer = None if parent is None else record_of.get(parent)
-        if producer is None or records[producer].turn >= turn:
-            return False
+    return _credited(
+        prepared, prepared.flow[gold], analysis.record_of, analysis.trajectory.calls,
+        analysis.predicted_values, gold, mine,
+    )
+
+
+def _credited(
+    prepared: PreparedTask,
+    flow: tuple[tuple[int | None, ...], tuple[tuple[str, int | None, tuple[int, str]], ...]],
+    record_of: dict[int, int],
+    records: list[CallRecord],
+    predicted_values: list[dict[str, Any] | None],
+    gold: int,
+    mine: int,
+) -> bool:
+    """Conditions 2-3 for gold position ``gold``, assigned record ``mine`` (its ``flow``)."""
+    parents, dependent = flow
+    if parents:
+        turn = records[mine].turn
+        for parent in parents:
+            producer = record_of.get(parent)  # type: ignore[arg-type]  # None: no such step
+            if producer is None or records[producer].turn >= turn:
+                return False
     if not dependent:
         return True
     call = records[mine].call
     assert call is not None
-    predicted = analysis.predicted_values[mine]
-    for argument, parent in dependent:
-        producer = None if parent is None else record_of.get(parent)
-        if producer is None or argument not in call.arguments:
+    arguments = call.arguments
+    predicted = predicted_values[mine]
+    produced = prepared.produced
+    for argument, parent, slot in dependent:
+        producer = record_of.get(parent)  # type: ignore[arg-type]
+        if producer is None or argument not in arguments:
             return False
         result = records[producer].result
         if result is None or not result.ok:
             return False
-        expected = _expected(prepared, gold, call.name, argument, result.content)
+        content = result.content
+        memo = produced.get(slot)
+        if memo is not None and memo[0] is content:
+            expected = memo[1]
+        else:
+            expected = _expected(prepared, slot, call.name, content)
         if expected is MISSING:
             return False
         got = None if predicted is None else predicted.get(argument)
@@ -79,17 +112,15 @@ def step_orchestrated(analysis: Analysis, gold: int) -> bool:
     return True
 
 
-def _expected(prepared: PreparedTask, gold: int, function: str, argument: str, content: Any) -> Any:
-    """Canonical value that dependent ``argument`` of gold position ``gold`` must carry, given
-    its producer's response ``content`` (MISSING when the response lacks it).
+def _expected(prepared: PreparedTask, slot: tuple[int, str], function: str, content: Any) -> Any:
+    """Canonical value that dependent argument ``slot[1]`` of gold position ``slot[0]`` must
+    carry, given its producer's response ``content`` (MISSING when the response lacks it).
 
-    Memoised per task, argument and response object (the memo holds the object, so its
-    identity is not reused while memoised; responses are read-only once received).
+    Memoised in ``prepared.produced`` per slot and response object (the memo holds the
+    object, so its identity is not reused while memoised; responses are read-only once
+    received): :func:`step_orchestrated` reads a hit there before calling this.
     """
-    slot = (gold, argument)
-    memo = prepared.produced.get(slot)
-    if memo is not None and memo[0] is content:
-        return memo[1]
+    gold, argument = slot
     ref = prepared.steps[gold].step.dependency_args[argument]
     produced = _resolve(content, ref.from_field)
     expected = MISSING if produced is MISSING else prepared.normalize(function, argument, produced)

@@ -60,11 +60,14 @@ class PreparedTask:
     position_of: dict[int, int]
     """Gold position of each step ``index`` (``depends_on`` names indices)."""
 
-    flow: list[tuple[tuple[int | None, ...], tuple[tuple[str, int | None], ...]]] = field(
-        default_factory=list
-    )
+    flow: list[
+        tuple[tuple[int | None, ...], tuple[tuple[str, int | None, tuple[int, str]], ...]]
+    ] = field(default_factory=list)
     """Per gold position: the gold positions of the steps it depends on (``depends_on``), and
-    each dependent argument with its producer's gold position (None: no such step)."""
+    each dependent argument with its producer's gold position (None: no such step) and its
+    slot in :attr:`produced`."""
+    free: frozenset[int] = frozenset()
+    """The gold positions that depend on no step and have no dependent argument."""
     traits: dict[tuple[str, str], tuple[bool, str | None]] = field(default_factory=dict)
     """Memo of ``(unordered, declared type)`` per ``(function, parameter)``."""
     gold_names: list[str] = field(default_factory=list)
@@ -152,8 +155,9 @@ def remember_scores(key: tuple[Any, ...], scored: tuple[Any, ...]) -> None:
     """Keep ``scored`` for ``key`` (at most :data:`SCORE_LIMIT` entries, emptied when full).
 
     The memo of :class:`~orchestrl.plugins.rewards.combined.CombinedReward`: ``key`` holds
-    object ids (of the prepared task, the measures, the result contents) and ``scored`` must
-    hold those objects, so that no id is reused while the entry lives.
+    object ids (of the prepared task, the result contents) and ``scored`` must hold those
+    objects, so that no id is reused while the entry lives (the calls' measures objects are
+    held by the key itself).
     """
     if len(_SCORES) >= SCORE_LIMIT:
         _SCORES.clear()
@@ -209,12 +213,14 @@ def _build(task: Task) -> PreparedTask:
         (
             tuple(position_of.get(index) for index in step.depends_on),
             tuple(
-                (argument, position_of.get(ref.from_step))
+                (argument, position_of.get(ref.from_step), (position, argument))
                 for argument, ref in step.dependency_args.items()
             ),
         )
-        for step in task.steps
+        for position, step in enumerate(task.steps)
     ]
+    prepared.free = frozenset(p for p, (parents, dependent) in enumerate(prepared.flow)
+                              if not parents and not dependent)
     return prepared
 
 

@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from itertools import repeat
 from typing import Any
 
-from orchestrl.api import CallRecord, RewardTerm, Task, ToolResult, Trajectory
+from orchestrl.api import CallRecord, RewardTerm, Task, Trajectory
 from orchestrl.errors import ConfigError
 from orchestrl.plugins.parsing.tool_calls import parse_message
 from orchestrl.plugins.rewards.combined import CombinedReward
@@ -64,7 +64,8 @@ class _BatchCache:
         self.columns: dict[str, list[float]] = {}
 
     def scores(self, completions: Sequence[Any], kwargs: Mapping[str, Any]) -> dict:
-        """Each term's scores of the batch, by term name (computed once per batch)."""
+        """Each term's scores of the batch, by term name (computed once per batch: one
+        :meth:`CombinedReward.scored` per completion)."""
         environments = kwargs.get("environments")
         batch = self._batch
         if batch is None or batch[0] is not completions or batch[1] is not environments:
@@ -74,17 +75,19 @@ class _BatchCache:
                     f"the dataset has no '{self.task_column}' column; add the task as JSON "
                     "text (orchestrl.plugins.rewards.task_codec.task_to_json)"
                 )
-            columns: dict[str, list[float]] = {name: [] for name in self.reward.terms}
-            breakdown = self.reward.breakdown
-            for completion, task, env in zip(
-                completions,
-                batch_tasks(tasks),
-                environments or [None] * len(completions),
-                strict=True,
-            ):
-                trajectory = to_trajectory(completion, env, task_id=task.id)
-                for name, value in breakdown(trajectory, task).terms.items():
-                    columns[name].append(value)
+            scored = self.reward.scored
+            rows = [
+                scored(to_trajectory(completion, env, task_id=task.id), task)[1]
+                for completion, task, env in zip(
+                    completions,
+                    batch_tasks(tasks),
+                    environments or [None] * len(completions),
+                    strict=True,
+                )
+            ]
+            columns = {name: list(column) for name, column in zip(
+                self.reward.names, zip(*rows, strict=True) if rows else repeat(()), strict=False
+            )}
             self.columns, self._batch = columns, (completions, environments)
         return self.columns
 
@@ -145,7 +148,6 @@ def to_trajectory(completion: Any, environment: Any = None, *, task_id: str = ""
 
 def _calls_from_messages(messages: list[Mapping[str, Any]]) -> list[CallRecord]:
     records: list[CallRecord] = []
-    results: dict[int, ToolResult] = {}
     turn = 0
     pending: list[int] = []
     for message in messages:
@@ -158,16 +160,18 @@ def _calls_from_messages(messages: list[Mapping[str, Any]]) -> list[CallRecord]:
         elif role == "tool" and pending:
             slot = _slot_for(message, records, pending)
             pending.remove(slot)
-            results[slot] = result_from_text(message.get("content"))
-    for slot, result in results.items():
-        record = records[slot]
-        records[slot] = CallRecord(record.turn, record.raw, record.call, record.parse_error, result)
+            record = records[slot]
+            records[slot] = CallRecord(
+                record.turn, record.raw, record.call, record.parse_error,
+                result_from_text(message.get("content")),
+            )
     return records
 
 
 def _slot_for(message: Mapping[str, Any], records: list[CallRecord], pending: list[int]) -> int:
+    """The pending record whose call has the message's ``tool_call_id``, else the first."""
     call_id = message.get("tool_call_id")
-    if type(call_id) is str or isinstance(call_id, str):
+    if call_id is not None and (type(call_id) is str or isinstance(call_id, str)):
         for slot in pending:
             call = records[slot].call
             if call is not None and call.id == call_id:

@@ -211,3 +211,30 @@ def test_the_call_memo_stores_plain_json_calls_only(graduated, train_tasks) -> N
     assert len(prepared.prepare(task).measures) == stored
     graduated.breakdown(perturb.add_argument(gold, 0, name, [1]), task)
     assert len(prepared.prepare(task).measures) == stored + 1
+
+
+class _Constant(MatchedTerm):
+    """A signature-pure term that returns a fixed value (of any type)."""
+
+    signature_pure = True
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def score_analysis(self, analysis: Analysis) -> float:
+        return self.value  # type: ignore[return-value]
+
+
+def test_terms_on_the_analysis_are_checked_and_made_floats(train_tasks) -> None:
+    from orchestrl.errors import PluginError
+
+    task = train_tasks[0]
+    gold = gold_trajectory(task)
+    whole = CombinedReward({"orch": (Orchestration(), 0.5), "one": (_Constant(1), 0.5)})
+    scored = whole.breakdown(gold, task)
+    assert scored.terms == {"orch": 1.0, "one": 1.0}
+    assert type(scored.terms["one"]) is float
+    for bad in (1.5, -0.1, float("nan")):
+        broken = CombinedReward({"orch": (Orchestration(), 0.5), "bad": (_Constant(bad), 0.5)})
+        with pytest.raises(PluginError, match="reward term 'bad' returned"):
+            broken.breakdown(gold, task)
