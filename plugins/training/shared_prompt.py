@@ -19,6 +19,11 @@ sequence::
   them): log-probabilities, entropies and gradients agree up to float rounding (the tests
   compare them with TRL's own method). Trailing padding of a completion is left out (causal
   attention: nothing before it depends on it).
+* **Cheap attention.** The 4D mask is exact for any kernel, but a masked kernel computes every
+  query-key pair; with sdpa the forward also carries the row's layout, and
+  :mod:`~orchestrl.plugins.training.shared_prompt_attention` computes the prompt causally once
+  and each completion against the prompt's keys and its own: the pairs the mask allows, no
+  more.
 * **Cheapest head.** The packed row goes through TRL's fused LM head (``fused_lm_head=True``
   with ``labels``): only completion tokens are labelled, so only they are projected onto the
   vocabulary (with :func:`~orchestrl.plugins.training.memory.score_labelled_positions_only`).
@@ -39,6 +44,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+
+from orchestrl.plugins.training import shared_prompt_attention
+from orchestrl.plugins.training.shared_prompt_attention import Layout
 
 ATTENTION = ("sdpa", "eager")
 """Attention implementations that take a custom 4D mask as is (bool for sdpa, additive for
@@ -72,17 +80,17 @@ def shared_prompt_groups(input_ids: torch.Tensor, attention_mask: torch.Tensor,
                          logits_to_keep: int, most: int) -> tuple[list[list[int]], list[int]]:
     """(groups of at least two rows with the same prompt, at most ``most`` rows each; the other
     rows). A row's prompt is ``input_ids[:, :-logits_to_keep]`` from its first unmasked token
-    on, compared with its mask; a prompt whose last token is masked is never packed."""
+    on (left padding); a prompt with a masked token after that is never packed."""
     width = input_ids.size(1) - logits_to_keep
     ids, mask = input_ids[:, :width].tolist(), attention_mask[:, :width].tolist()
-    by_prompt: dict[tuple[tuple[int, ...], tuple[int, ...]], list[int]] = {}
+    by_prompt: dict[tuple[int, ...], list[int]] = {}
     alone: list[int] = []
     for row, (tokens, kept) in enumerate(zip(ids, mask, strict=True)):
-        if not kept or not kept[-1]:
+        start = kept.index(1) if 1 in kept else len(kept)
+        if start == len(kept) or not all(kept[start:]):
             alone.append(row)
             continue
-        start = kept.index(1)
-        by_prompt.setdefault((tuple(tokens[start:]), tuple(kept[start:])), []).append(row)
+        by_prompt.setdefault(tuple(tokens[start:]), []).append(row)
     groups: list[list[int]] = []
     for rows in by_prompt.values():
         for i in range(0, len(rows), max(1, most)):
@@ -104,21 +112,22 @@ class Pack:
     labels: torch.Tensor       # completion tokens where unmasked, else -100
     starts: list[int]          # index of each segment's first token (the prompt's last token)
     lengths: list[int]         # completion tokens kept per segment (trailing padding dropped)
+    layout: Layout             # the same structure, for the sdpa attention's fast path
 
 
 def pack_group(input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: list[int],
                logits_to_keep: int) -> Pack:
     """The packed row of ``rows`` (which share their prompt, see :func:`shared_prompt_groups`)."""
     width, device = input_ids.size(1) - logits_to_keep, input_ids.device
-    prompt_mask = attention_mask[rows[0], :width].bool()
-    first = int(prompt_mask.nonzero()[0])
-    prompt, prompt_mask = input_ids[rows[0], first:width], prompt_mask[first:]
+    first = int(attention_mask[rows[0], :width].nonzero()[0])
+    prompt = input_ids[rows[0], first:width]
     p = prompt.numel()
 
     def filled(n: int, value: int) -> torch.Tensor:
         return torch.full((n,), value, dtype=torch.long, device=device)
 
-    ids, keys, labels = [prompt[:-1]], [prompt_mask[:-1]], [filled(p - 1, -100)]
+    ids, labels = [prompt[:-1]], [filled(p - 1, -100)]
+    keys = [torch.ones(p - 1, dtype=torch.bool, device=device)]
     positions = [torch.arange(p - 1, device=device)]
     segments = [filled(p - 1, -1)]
     starts, lengths, at = [], [], p - 1
@@ -127,7 +136,7 @@ def pack_group(input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: list
         length = int(kept.nonzero()[-1]) + 1 if bool(kept.any()) else 0
         completion, kept = completion[:length], kept[:length]
         ids += [prompt[-1:], completion]
-        keys += [prompt_mask[-1:], kept]
+        keys += [kept.new_ones(1), kept]
         labels += [filled(1, -100), completion.masked_fill(~kept, -100)]
         positions.append(torch.arange(p - 1, p + length, device=device))
         segments.append(filled(length + 1, segment))
@@ -139,7 +148,8 @@ def pack_group(input_ids: torch.Tensor, attention_mask: torch.Tensor, rows: list
     allowed = ((index[None, :] <= index[:, None]) & key_ok[None, :]
                & ((segment_of[None, :] == segment_of[:, None]) | (segment_of[None, :] == -1)))
     return Pack(torch.cat(ids)[None], torch.cat(positions)[None], allowed,
-                torch.cat(labels)[None], starts, lengths)
+                torch.cat(labels)[None], starts, lengths,
+                Layout.of(p - 1, starts, [n + 1 for n in lengths], key_ok))
 
 
 def attention_mask_4d(allowed: torch.Tensor, model: Any) -> torch.Tensor:
@@ -158,7 +168,8 @@ def packed_logps(model: Any, pack: Pack, logits_to_keep: int, compute_entropy: b
     """Per-token log-probs (and entropies) of each completion of ``pack``, ``[rows,
     logits_to_keep]``, zero at masked and padded positions, as TRL's method returns them."""
     outputs = model(input_ids=pack.input_ids, attention_mask=attention_mask_4d(pack.allowed, model),
-                    position_ids=pack.position_ids, labels=pack.labels, fused_lm_head=True)
+                    position_ids=pack.position_ids, labels=pack.labels, fused_lm_head=True,
+                    shared_prompt_layout=pack.layout)
     device = pack.input_ids.device
     offsets = torch.arange(logits_to_keep, device=device)
     starts = torch.tensor(pack.starts, device=device)[:, None]
@@ -210,5 +221,8 @@ class SharedPromptLogps:
 
 
 def shared_prompt_trainer(base: type) -> type:
-    """``base`` (TRL's ``GRPOTrainer`` or a subclass) with :class:`SharedPromptLogps`."""
+    """``base`` (TRL's ``GRPOTrainer`` or a subclass) with :class:`SharedPromptLogps`; installs
+    the sdpa attention's fast path (:func:`~orchestrl.plugins.training.shared_prompt_attention.
+    install`)."""
+    shared_prompt_attention.install()
     return type(f"SharedPrompt{base.__name__}", (SharedPromptLogps, base), {})

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from orchestrl.plugins.training import shared_prompt
+from orchestrl.plugins.training import shared_prompt, shared_prompt_attention
 from orchestrl.plugins.training.shared_prompt import (
     SharedPromptLogps,
     pack_group,
@@ -103,9 +103,17 @@ def forwards():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(("attention", "checkpointing"),
                          [("sdpa", True), ("eager", False)])
 def test_packed_log_probs_entropies_and_gradients_equal_trls(trainers, forwards, tiny_lora,
-                                                             attention, checkpointing):
+                                                             monkeypatch, attention, checkpointing):
     trl_own, packed = trainers
     seen, record = forwards
+    fast: list[int] = []
+    layout_attention = shared_prompt_attention.layout_attention
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        fast.append(1)
+        return layout_attention(*args, **kwargs)
+
+    monkeypatch.setattr(shared_prompt_attention, "layout_attention", counted)
     model = record(tiny_lora(checkpointing, attention))
     ids, mask, tool = batch()
     expected = scores_and_grads(trl_own, model, ids, mask, tool)
@@ -115,6 +123,9 @@ def test_packed_log_probs_entropies_and_gradients_equal_trls(trainers, forwards,
     # group 0 (rows 0, 2, 5): 13 prompt tokens + (1 + 10) + (1 + 3) + (1 + 0); group 1 (rows 1,
     # 4): 19 + (1 + 7) + (1 + 10); group 2 (rows 3, 7): 8 + (1 + 10) + (1 + 1); row 6 alone
     assert seen == [[1, 29], [1, 38], [1, 21], [1, 30]]
+    # sdpa: each layer of each packed forward took the layout's path (checkpointing: and its
+    # recomputation in the backward); eager used the dense 4D mask
+    assert len(fast) == (3 * 2 * (2 if checkpointing else 1) if attention == "sdpa" else 0)
     torch.testing.assert_close(got[0], expected[0], rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(got[1], expected[1], rtol=1e-5, atol=1e-5)
     assert got[2] is None and expected[2] is None
@@ -161,9 +172,10 @@ def test_groups_are_found_by_prompt_and_cut_to_the_batch_size():
     ids, mask, _ = batch()
     assert shared_prompt_groups(ids, mask, C, 8) == ([[0, 2, 5], [1, 4], [3, 7]], [6])
     assert shared_prompt_groups(ids, mask, C, 2) == ([[0, 2], [1, 4], [3, 7]], [5, 6])
-    masked_end = mask.clone()
-    masked_end[2, 19] = 0  # a prompt whose last token is masked is never packed
-    assert shared_prompt_groups(ids, masked_end, C, 8) == ([[0, 5], [1, 4], [3, 7]], [2, 6])
+    for masked in (19, 15):  # a prompt with a masked token after its left padding is never packed
+        holed = mask.clone()
+        holed[2, masked] = 0
+        assert shared_prompt_groups(ids, holed, C, 8) == ([[0, 5], [1, 4], [3, 7]], [2, 6])
 
 
 def test_a_pack_continues_each_completion_at_the_prompts_positions():
