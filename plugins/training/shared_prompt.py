@@ -27,7 +27,10 @@ sequence::
 * **Cheapest head.** The packed row goes through TRL's fused LM head (``fused_lm_head=True``
   with ``labels``): only completion tokens are labelled, so only they are projected onto the
   vocabulary (with :func:`~orchestrl.plugins.training.memory.score_labelled_positions_only`).
-* **Same memory contract.** A packed row holds at most ``batch_size`` completions (TRL's chunk).
+* **Memory.** A packed row holds at most ``batch_size`` completions (TRL's chunk) and fewer
+  tokens than their unpacked rows, so fewer activations; it adds its ``n x n`` boolean mask
+  (``n`` = prompt + completions: ~4 MB for a 2k-token row). That is why the GPU experiment
+  (``experiment=paper_qwen3_8b``: 16 rollouts of up to 16k tokens) keeps it off.
 * **TRL's own way** for rows whose prompt no other row of the batch shares, for multimodal or
   ``token_type_ids`` inputs, when the MoE auxiliary loss is requested, and for models where
   packing is not exact (:func:`packs_exactly`: no rotary embedding, attention other than
