@@ -24,15 +24,27 @@ answered, full trajectories scored by every term) and prints it as a share of th
     python benchmarks/grpo_step_time.py --compare       # TRL's CPU head, then orchestrl's
     python benchmarks/grpo_step_time.py --engines transformers,llamacpp \
         trainer.init_from=<run>/sft/final               # rollouts by each engine, the ratio
+    python benchmarks/grpo_step_time.py --shared-prompt # packing off, then on, the ratios
+
+``--shared-prompt`` times the same steps with ``trainer.shared_prompt=false`` (every rollout's
+prompt computed again, TRL's own log-prob forwards) and then ``true`` (a group's prompt
+computed once per forward, :mod:`orchestrl.plugins.training.shared_prompt`) and prints the
+ratios of the training side (loss forward, backward, log-probs without gradient, and all three)
+and of the whole step. Each setting runs in its own child process, so ``wait4`` reports its
+own peak resident memory (``peak_rss_mb``, model loading included), and their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict
+from typing import Any
 
 from orchestrl.config import compose
 
@@ -53,10 +65,16 @@ def main() -> None:
     parser.add_argument("--engines", default=None,
                         help="comma-separated trainer.generation.engine values, timed in turn "
                              "(the first is the baseline of the printed ratios)")
+    parser.add_argument("--shared-prompt", action="store_true",
+                        help="time the steps with trainer.shared_prompt=false, then true, and "
+                             "print the ratios (training side, whole step)")
     parser.add_argument("override", nargs="*", help="extra config overrides (key=value)")
     opts = parser.parse_args()
     if opts.engines:
         compare_engines(opts)
+        return
+    if opts.shared_prompt:
+        compare_shared_prompt(opts)
         return
     runs = {}
     if opts.compare:
@@ -88,6 +106,41 @@ def compare_engines(opts: argparse.Namespace) -> None:
             "generation": round(base["step_parts_seconds"]["generation"]
                                 / max(run["step_parts_seconds"]["generation"], 1e-9), 2)}
     print(json.dumps(runs, indent=2))
+
+
+TRAINING_PARTS = ("loss_forward", "backward", "logps_no_grad")
+"""The parts of a step that packing changes (the log-prob forwards and the backward)."""
+
+
+def compare_shared_prompt(opts: argparse.Namespace) -> None:
+    """Time the same steps with ``trainer.shared_prompt`` off, then on, each in a child process
+    (so each run's peak resident memory is its own); print each run and the off run's seconds
+    over the on run's, per training part, for the three together and for the whole step."""
+    argv = [arg for arg in sys.argv[1:] if arg != "--shared-prompt"]
+    runs: dict[str, dict[str, Any]] = {}
+    for switch in ("false", "true"):
+        with tempfile.TemporaryFile("w+") as out:
+            child = subprocess.Popen([sys.executable, __file__, *argv,
+                                      f"trainer.shared_prompt={switch}"], stdout=out)
+            _, status, usage = os.wait4(child.pid, 0)
+            out.seek(0)
+            text = out.read()
+        if status != 0:
+            raise SystemExit(f"the run with trainer.shared_prompt={switch} failed:\n{text[-2000:]}")
+        run = json.loads(text[text.index("{\n"):])  # the run's JSON, after TRL's progress lines
+        run["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)  # kB on Linux
+        runs[f"shared_prompt_{switch}"] = run
+    off, on = runs["shared_prompt_false"], runs["shared_prompt_true"]
+    ratios = {part: round(off["step_parts_seconds"][part]
+                          / max(on["step_parts_seconds"][part], 1e-9), 2)
+              for part in TRAINING_PARTS}
+    training = [sum(run["step_parts_seconds"][part] for part in TRAINING_PARTS)
+                for run in (off, on)]
+    ratios["training"] = round(training[0] / max(training[1], 1e-9), 2)
+    ratios["step"] = round(off["seconds_per_step_in_training_step"]
+                           / on["seconds_per_step_in_training_step"], 2)
+    ratios["peak_rss"] = round(off["peak_rss_mb"] / on["peak_rss_mb"], 2)
+    print(json.dumps({**runs, "off_over_on": ratios}, indent=2))
 
 
 def measure(opts: argparse.Namespace, *, full_head: bool) -> dict[str, object]:
@@ -209,15 +262,22 @@ def time_step_parts(timers: dict[str, float]):  # type: ignore[no-untyped-def]
     from accelerate import Accelerator
     from trl import GRPOTrainer
 
+    from orchestrl.plugins.training.shared_prompt import SharedPromptLogps
+
     originals: list[tuple[type, str, object]] = []
     inside_scoring = [False]
 
-    def wrap(owner: type, method: str, name, flag=False):  # type: ignore[no-untyped-def]
+    logps_depth = [0]  # the packing mixin calls TRL's method for unshared rows: time the outer
+
+    def wrap(owner: type, method: str, name, flag=False, depth=None):  # type: ignore[no-untyped-def]
         original = getattr(owner, method)
         originals.append((owner, method, original))
 
         def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
             label = name() if callable(name) else name
+            if depth is not None:
+                label = label if depth[0] == 0 else None
+                depth[0] += 1
             if flag:
                 inside_scoring[0] = True
             start = time.perf_counter()
@@ -226,6 +286,8 @@ def time_step_parts(timers: dict[str, float]):  # type: ignore[no-untyped-def]
             finally:
                 if flag:
                     inside_scoring[0] = False
+                if depth is not None:
+                    depth[0] -= 1
                 if label is not None:
                     timers[label] += time.perf_counter() - start
             if method == "_generate":
@@ -238,8 +300,9 @@ def time_step_parts(timers: dict[str, float]):  # type: ignore[no-untyped-def]
     wrap(GRPOTrainer, "_generate_and_score_completions", None, flag=True)
     wrap(GRPOTrainer, "_generate", "generation")
     wrap(GRPOTrainer, "_calculate_rewards", "reward_total")
-    wrap(GRPOTrainer, "_get_per_token_logps_and_entropies",
-         lambda: "logps_no_grad" if inside_scoring[0] else None)
+    for owner in (GRPOTrainer, SharedPromptLogps):
+        wrap(owner, "_get_per_token_logps_and_entropies",
+             lambda: "logps_no_grad" if inside_scoring[0] else None, depth=logps_depth)
     wrap(GRPOTrainer, "compute_loss", "loss_forward")
     wrap(Accelerator, "backward", "backward")
 

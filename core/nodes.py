@@ -107,11 +107,12 @@ class GenerationNode:
 
 @dataclass
 class GRPOTrainerNode(TrainerNode):
-    """``trainer`` for GRPO: SFT's fields plus the tool rounds, the zero-variance warning and
-    the generation engine."""
+    """``trainer`` for GRPO: SFT's fields plus the tool rounds, the zero-variance warning, the
+    shared-prompt packing of the log-prob forwards and the generation engine."""
 
     max_tool_calling_iterations: int = MISSING
     zero_std_warn: float = MISSING
+    shared_prompt: bool = MISSING
     generation: GenerationNode = field(default_factory=GenerationNode)
 
 

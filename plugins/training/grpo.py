@@ -12,6 +12,9 @@
 * ``trainer.generation.engine=llamacpp`` samples the rollouts on a llama.cpp server serving the
   current weights (:mod:`~orchestrl.plugins.training.engine_generation`); the default,
   ``transformers``, is TRL's ``model.generate``.
+* ``trainer.shared_prompt`` (on by default) computes a group's shared prompt once in each
+  log-prob forward (loss, reference, old policy), packing its rollouts into one sequence
+  (:mod:`~orchestrl.plugins.training.shared_prompt`): the same log-probs, less compute.
 * :class:`~orchestrl.plugins.training.callbacks.ZeroStdWarning` warns when most groups have zero
   reward variance (TRL's ``frac_reward_zero_std``).
 
@@ -37,6 +40,7 @@ from orchestrl.plugins.training.lora import lora_config
 from orchestrl.plugins.training.memory import checkpointing_aliases_quiet
 from orchestrl.plugins.training.model import load_for_training, trl_args
 from orchestrl.plugins.training.parts import grpo_parts
+from orchestrl.plugins.training.shared_prompt import shared_prompt_trainer
 
 
 def train_grpo(cfg: DictConfig) -> dict[str, Any]:
@@ -65,6 +69,8 @@ def train_grpo(cfg: DictConfig) -> dict[str, Any]:
                "holdout": [task.id for task in parts.split.holdout]},
     )
     trainer_class = GRPOTrainer if engine is None else engine_trainer(GRPOTrainer, engine)
+    if settings.shared_prompt:
+        trainer_class = shared_prompt_trainer(trainer_class)
     try:
         with checkpointing_aliases_quiet():
             trainer = trainer_class(

@@ -27,22 +27,6 @@ def trl_tiles():
     utils._CHUNKED_LOGPROB_CHUNK_SIZE = saved
 
 
-def tiny_lora_model(checkpointing: bool):
-    from peft import LoraConfig, get_peft_model
-    from trl.trainer.utils import add_fused_lm_head
-
-    from orchestrl.plugins.policies.models import load_model
-
-    model = load_model("tiny")
-    add_fused_lm_head(model, outputs=("log_probs", "entropy"))
-    model = get_peft_model(model, LoraConfig(r=4, target_modules="all-linear",
-                                             init_lora_weights=False, task_type="CAUSAL_LM"))
-    model.train()
-    if checkpointing:
-        model.activation_checkpointing_enable({"use_reentrant": False})
-    return model
-
-
 def loss_and_grads(model, ids):
     out = model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=ids, fused_lm_head=True)
     out.loss.backward()
@@ -50,11 +34,12 @@ def loss_and_grads(model, ids):
     return out.loss.item(), out.entropy.detach(), grads
 
 
-def test_small_tiles_and_checkpointing_give_the_same_loss_entropy_and_gradients(trl_tiles):
+def test_small_tiles_and_checkpointing_give_the_same_loss_entropy_and_gradients(trl_tiles,
+                                                                                tiny_lora):
     vocab = 49152
     ids = torch.randint(0, vocab, (2, 48), generator=torch.Generator().manual_seed(0))
     torch.manual_seed(0)
-    reference = tiny_lora_model(checkpointing=False)
+    reference = tiny_lora(checkpointing=False)
     state = {k: v.clone() for k, v in reference.state_dict().items()}
     plain_logits = reference(input_ids=ids).logits[:, :-1].float()
     expected_nll = -torch.log_softmax(plain_logits, -1).gather(-1, ids[:, 1:, None]).mean().item()
@@ -62,7 +47,7 @@ def test_small_tiles_and_checkpointing_give_the_same_loss_entropy_and_gradients(
 
     memory.small_logit_tiles(1000)  # not a divisor of the vocabulary: a ragged last tile
     assert trl_tiles._CHUNKED_LOGPROB_CHUNK_SIZE == 1000
-    model = tiny_lora_model(checkpointing=True)
+    model = tiny_lora(checkpointing=True)
     model.load_state_dict(state)
     after = loss_and_grads(model, ids)
 
@@ -129,7 +114,7 @@ def trl_scoring():
 
 
 def test_only_labelled_positions_are_scored_with_the_same_log_probs_and_gradients(
-        trl_scoring, monkeypatch):
+        trl_scoring, monkeypatch, tiny_lora):
     ids = torch.randint(0, 49152, (2, 64), generator=torch.Generator().manual_seed(1))
     labels = ids.clone()
     labels[:, :48] = -100  # a 48-token prompt, a 16-token completion
@@ -151,12 +136,12 @@ def test_only_labelled_positions_are_scored_with_the_same_log_probs_and_gradient
         return out.log_probs.detach(), out.entropy.detach(), grads
 
     torch.manual_seed(0)
-    reference = tiny_lora_model(checkpointing=False)
+    reference = tiny_lora(checkpointing=False)
     state = {k: v.clone() for k, v in reference.state_dict().items()}
     before = scored(reference)
     memory.score_labelled_positions_only()
     memory.score_labelled_positions_only()  # idempotent
-    model = tiny_lora_model(checkpointing=False)
+    model = tiny_lora(checkpointing=False)
     model.load_state_dict(state)
     after = scored(model)
 
