@@ -25,6 +25,10 @@ answered, full trajectories scored by every term) and prints it as a share of th
     python benchmarks/grpo_step_time.py --engines transformers,llamacpp \
         trainer.init_from=<run>/sft/final               # rollouts by each engine, the ratio
     python benchmarks/grpo_step_time.py --shared-prompt # packing off, then on, the ratios
+    python benchmarks/grpo_step_time.py --variants \
+        "before:trainer.generation.engine=transformers,trainer.shared_prompt=false;\
+        after:trainer.generation.engine=llamacpp,trainer.shared_prompt=true" \
+        trainer.init_from=<run>/sft/final               # any override sets, first the baseline
 
 ``--shared-prompt`` times the same steps with ``trainer.shared_prompt=false`` (every rollout's
 prompt computed again, TRL's own log-prob forwards) and then ``true`` (a group's prompt
@@ -68,8 +72,17 @@ def main() -> None:
     parser.add_argument("--shared-prompt", action="store_true",
                         help="time the steps with trainer.shared_prompt=false, then true, and "
                              "print the ratios (training side, whole step)")
+    parser.add_argument("--variants", default=None,
+                        help="'name:key=value,...;name:...': time the steps under each "
+                             "variant's overrides in turn (the first is the baseline), e.g. "
+                             "the issue's before/after: 'before:trainer.generation.engine="
+                             "transformers,trainer.shared_prompt=false;after:trainer.generation"
+                             ".engine=llamacpp,trainer.shared_prompt=true'")
     parser.add_argument("override", nargs="*", help="extra config overrides (key=value)")
     opts = parser.parse_args()
+    if opts.variants:
+        compare_variants(opts, parse_variants(opts.variants))
+        return
     if opts.engines:
         compare_engines(opts)
         return
@@ -87,25 +100,51 @@ def main() -> None:
 
 
 def compare_engines(opts: argparse.Namespace) -> None:
-    """Time the same steps with each of ``opts.engines`` generating the rollouts; print each
-    run and the baseline's seconds over each engine's (whole step, and generation alone)."""
-    engines = [e for e in opts.engines.split(",") if e]
+    """Time the same steps with each of ``opts.engines`` generating the rollouts (see
+    :func:`compare_variants`)."""
+    compare_variants(opts, {engine: [f"trainer.generation.engine={engine}"]
+                            for engine in opts.engines.split(",") if engine})
+
+
+def compare_variants(opts: argparse.Namespace, variants: dict[str, list[str]]) -> None:
+    """Time the same steps under each variant's extra overrides, in turn; print each run and
+    the first (the baseline) run's seconds over each other's: whole step, generation, and the
+    training side (the log-prob forwards and the backward)."""
     overrides = list(opts.override)
     runs: dict[str, object] = {}
-    for engine in engines:
-        opts.override = [*overrides, f"trainer.generation.engine={engine}"]
-        runs[engine] = measure(opts, full_head=False)
-    base = runs[engines[0]]
+    for name, extra in variants.items():
+        opts.override = [*overrides, *extra]
+        runs[name] = measure(opts, full_head=False)
+    names = list(variants)
+    base = runs[names[0]]
     assert isinstance(base, dict)
-    for engine in engines[1:]:
-        run = runs[engine]
+
+    def training(run: dict[str, Any]) -> float:
+        return sum(run["step_parts_seconds"][part] for part in TRAINING_PARTS)
+
+    for name in names[1:]:
+        run = runs[name]
         assert isinstance(run, dict)
-        runs[f"{engines[0]}_over_{engine}"] = {
+        runs[f"{names[0]}_over_{name}"] = {
             "step": round(base["seconds_per_step_in_training_step"]
                           / run["seconds_per_step_in_training_step"], 2),
             "generation": round(base["step_parts_seconds"]["generation"]
-                                / max(run["step_parts_seconds"]["generation"], 1e-9), 2)}
+                                / max(run["step_parts_seconds"]["generation"], 1e-9), 2),
+            "training": round(training(base) / max(training(run), 1e-9), 2)}
     print(json.dumps(runs, indent=2))
+
+
+def parse_variants(text: str) -> dict[str, list[str]]:
+    """``name:key=value,key=value;name:...`` as ``{name: [key=value, ...]}``."""
+    variants: dict[str, list[str]] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        name, sep, rest = part.partition(":")
+        if not sep or not name:
+            raise SystemExit(f"--variants: '{part}' is not name:key=value[,key=value]")
+        variants[name] = [o for o in rest.split(",") if o]
+    if len(variants) < 2:
+        raise SystemExit("--variants needs at least two variants (the first is the baseline)")
+    return variants
 
 
 TRAINING_PARTS = ("loss_forward", "backward", "logps_no_grad")
