@@ -119,9 +119,6 @@ def compare_variants(opts: argparse.Namespace, variants: dict[str, list[str]]) -
     base = runs[names[0]]
     assert isinstance(base, dict)
 
-    def training(run: dict[str, Any]) -> float:
-        return sum(run["step_parts_seconds"][part] for part in TRAINING_PARTS)
-
     for name in names[1:]:
         run = runs[name]
         assert isinstance(run, dict)
@@ -130,7 +127,7 @@ def compare_variants(opts: argparse.Namespace, variants: dict[str, list[str]]) -
                           / run["seconds_per_step_in_training_step"], 2),
             "generation": round(base["step_parts_seconds"]["generation"]
                                 / max(run["step_parts_seconds"]["generation"], 1e-9), 2),
-            "training": round(training(base) / max(training(run), 1e-9), 2)}
+            "training": round(training_seconds(base) / max(training_seconds(run), 1e-9), 2)}
     print(json.dumps(runs, indent=2))
 
 
@@ -149,6 +146,11 @@ def parse_variants(text: str) -> dict[str, list[str]]:
 
 TRAINING_PARTS = ("loss_forward", "backward", "logps_no_grad")
 """The parts of a step that packing changes (the log-prob forwards and the backward)."""
+
+
+def training_seconds(run: dict[str, Any]) -> float:
+    """A measured run's seconds per step in :data:`TRAINING_PARTS`."""
+    return sum(run["step_parts_seconds"][part] for part in TRAINING_PARTS)
 
 
 def compare_shared_prompt(opts: argparse.Namespace) -> None:
@@ -173,9 +175,7 @@ def compare_shared_prompt(opts: argparse.Namespace) -> None:
     ratios = {part: round(off["step_parts_seconds"][part]
                           / max(on["step_parts_seconds"][part], 1e-9), 2)
               for part in TRAINING_PARTS}
-    training = [sum(run["step_parts_seconds"][part] for part in TRAINING_PARTS)
-                for run in (off, on)]
-    ratios["training"] = round(training[0] / max(training[1], 1e-9), 2)
+    ratios["training"] = round(training_seconds(off) / max(training_seconds(on), 1e-9), 2)
     ratios["step"] = round(off["seconds_per_step_in_training_step"]
                            / on["seconds_per_step_in_training_step"], 2)
     ratios["peak_rss"] = round(off["peak_rss_mb"] / on["peak_rss_mb"], 2)
