@@ -137,6 +137,10 @@ def evaluate(policy: Any, world: str, count: int, opts: argparse.Namespace) -> d
             **{k: metrics.get(k, float("nan")) for k in keys}}
 
 
+PROBE_NEW_TOKENS = 128
+"""New tokens of the batch-1 probe (the engine issue's protocol: one prompt + 128 greedy)."""
+
+
 def probe(policy: Any, opts: argparse.Namespace) -> dict[str, float]:
     """Batch-1 prefill and decode tokens/s on one Booking prompt (no cache reuse)."""
     import torch
@@ -150,7 +154,7 @@ def probe(policy: Any, opts: argparse.Namespace) -> dict[str, float]:
     messages = [{"role": "user", "content": "Find a hotel in Paris for two adults from "
                  "2024-08-01 to 2024-08-04 and tell me the cheapest one."}]
     ids = render_prompt(policy.tokenizer, messages, tools)
-    new = 128
+    new = PROBE_NEW_TOKENS
     if hasattr(policy, "server"):
         body = {"prompt": ids, "n_predict": new, "cache_prompt": False, "temperature": 0.0,
                 "ignore_eos": True}
@@ -183,7 +187,7 @@ def print_report(rows: list[dict[str, Any]], probes: dict[str, dict[str, float]]
         print(f"{r['engine']:<14}{r['world']:<9}{r['items']:>6}{r['seconds']:>9.1f}"
               f"{r['items_per_s']:>10.4f}{ratio:>8}  {shown}")
     print(f"\n{'engine':<14}{'prompt tok':>11}{'prefill tok/s':>15}{'decode tok/s':>14}"
-          "   (batch 1, one Booking prompt, 128 new tokens, server timings)")
+          f"   (batch 1, one Booking prompt, {PROBE_NEW_TOKENS} new tokens, server timings)")
     for name, p in probes.items():
         print(f"{name:<14}{p['prompt_tokens']:>11}{p['prefill_tok_s']:>15.0f}"
               f"{p['decode_tok_s']:>14.0f}")
