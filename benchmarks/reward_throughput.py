@@ -6,39 +6,56 @@ unparsable, an argument invented) with the shipped presets, and prints trajector
 with their targets and ratios to baselines measured in the same run.
 
     python benchmarks/reward_throughput.py [--data-dir DIR] [--variants 20] [--gold-only]
+        [--repeats 5] [--min-seconds 0.2]
 
 ``--data-dir`` defaults to ``$ORCHESTRL_DATA_DIR``, else ``../shared/data/booking``.
 
+Timing (:mod:`cpu_timing`): rates are per second of this process's CPU time, so that other
+work on a shared machine distorts them less (it still slows the caches and the clock). Every
+path is timed in ``--repeats`` rounds that run all paths in turn (so they share the machine's
+load alike); in each round a path runs one untimed pass, then timed passes adding up to
+``--min-seconds`` (a pass over 101 trajectories lasts milliseconds: one pass per timing
+measures mostly noise). Each row prints the median of its rounds' rates and their range; a
+target is judged on the median.
+
 The first table is the issue's setting: the 101 gold trajectories of ``train_101.jsonl``,
-scored by the combined `graduated` and `paper` presets (`graduated` memoises each breakdown by
-the trajectory's signature, so a pass after the first finds every one: the rows labelled
-"memo hits"; the rows labelled "new rollouts" empty that memo before each pass, so every
-trajectory is analysed again from its calls' memoised measures: the figure for rollouts that
-all differ, and the rows that the `graduated` and `messages` targets are for) and, as TRL
-message lists,
-through the TRL reward functions (the GRPO path without an environment: every call parsed from the
-messages, every tool output from its text; a new batch object, with new strings, each pass),
-warm and cold (every memo emptied before the pass), and as GRPO scores them: TRL message lists
-with TRL's environments (their episodes' executed calls), each reward function wrapped by
-``with_merged_calls`` (the batch's calls merged with the episodes' records once); the pooled
-episodes hold the same record objects every pass, so the last row gives them new records with
-equal content each step, as a real GRPO step's episodes have (memos by object identity miss
-there; those by content still hit), and the row after gives the task column new strings each
-step too, as TRL reads each row anew (the task texts are then compared, not hashed). All
-paths run in turn in each round, so they share the machine's load alike, and each is compared with a
-baseline timed in the same rounds: the reference-like `paper` path, which serialises, cuts and
-parses every response of every trajectory afresh as the reference's ``compute_score`` does (the
-paper preset with its response memo emptied before each trajectory). The issue measured the
-reference at 2,684/s on an idle machine and this unmemoised path at 0.85x that; the column
-``needed`` is each target over that estimate of the baseline's idle rate, the ratio to reach on
-a loaded machine.
+scored by the combined `graduated` and `paper` presets, as TRL message lists through the TRL
+reward functions (the GRPO path without an environment: calls parsed from the messages, tool
+outputs from their text; a new batch object, with new lists, dicts and strings, each pass),
+and as GRPO scores them: TRL message lists with TRL's environments (their episodes' executed
+calls), each reward function wrapped by ``with_merged_calls``. The GRPO rows' pooled episodes
+hold the same record objects every pass; "new records" gives them new records with equal
+content each step, as a real GRPO step's episodes have, and "+texts" gives the task column new
+strings each step too, as TRL reads each row anew.
+
+The label's last part says what the scored rollouts share with earlier ones, that is which
+memos are emptied (untimed) before each timed pass (:data:`MEMO_LEVELS`):
+
+* "memo hits": nothing emptied; every breakdown is found memoised by the trajectory's
+  signature (rollouts alike an earlier one of the task, as many in a GRPO group are);
+* "repeated calls": the breakdown memo emptied: every trajectory is analysed and scored
+  again, but each of its calls and tool outputs was seen in an earlier rollout of the task, so
+  the memos by content (parsed structured calls, parsed tool outputs, the calls' measures, the
+  dependent values) hit: rollouts that all differ, made of calls that earlier ones made;
+* "all new": every per-rollout memo emptied (breakdowns, measures, dependent values, parsed
+  calls, parsed tool outputs, the paper checks' responses), only the tasks' prepared gold
+  sides and decoded task columns kept: rollouts that share no call or response with any
+  earlier one. From message lists this decodes every tool output's JSON (about 36 KB per
+  trajectory here), which alone bounds the rate well below the messages target;
+* "cold": every memo emptied, the gold sides prepared again too.
+
+Each row is compared with a baseline timed in the same rounds: the reference-like `paper`
+path, which serialises, cuts and parses every response of every trajectory afresh as the
+reference's ``compute_score`` does (the paper preset with its response memo emptied before
+each trajectory). The issue measured the reference at 2,684/s on an idle machine and this path
+at 0.85x that; the column ``needed`` is each target over that estimate of the baseline's idle
+rate, the ratio to reach on a loaded (or slower) machine; the last column says whether the
+row's median ratio reaches it.
 
 The second table scores all tasks (train and eval) and their perturbed variants with every
 preset, against the `graduated` terms scored one by one. The first pass over each task prepares
 its gold side (normalised values, schemas); GRPO scores many rollouts of each task, so the
 steady state (caches warm) is the figure that matters; the cold figure is printed too.
-Rates are per second of this process's CPU time (best of ``--repeats`` passes), so that other
-work on a shared machine distorts them less (it still slows the caches and the clock).
 """
 
 from __future__ import annotations
@@ -47,9 +64,12 @@ import argparse
 import json
 import os
 import random
-import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NamedTuple
+
+from cpu_timing import Timed, interleaved_rates
 
 from orchestrl.api import CallRecord, ToolCall, Trajectory
 from orchestrl.config import compose
@@ -74,21 +94,6 @@ BASELINE_RATE = BASELINE_SHARE * REFERENCE_RATE
 GOLD_TARGETS = {"graduated": 27_000.0, "paper": float(REFERENCE_RATE), "messages": 10_000.0}
 
 
-def _rate(n: int, seconds: float) -> float:
-    return n / seconds if seconds > 0 else float("inf")
-
-
-def _time(fn, repeats: int) -> float:
-    """Best CPU time of ``repeats`` calls (``time.process_time``: the shared machine's load
-    inflates wall time, not the CPU time this process spends)."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = Path(
@@ -97,7 +102,13 @@ def main() -> None:
     )
     parser.add_argument("--data-dir", type=Path, default=default)
     parser.add_argument("--variants", type=int, default=20, help="perturbed variants per task")
-    parser.add_argument("--repeats", type=int, default=3, help="timed passes (best is kept)")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="timed rounds (median, min and max are printed)"
+    )
+    parser.add_argument(
+        "--min-seconds", type=float, default=0.2,
+        help="CPU seconds of passes per path and round (many passes per timing)",
+    )
     parser.add_argument(
         "--gold-only", action="store_true", help="print the first table (train_101 gold) only"
     )
@@ -121,37 +132,17 @@ def main() -> None:
         for name in ("graduated", "atomic_only", "orch_only", "binary", "paper")
     }
     graduated = rewards["graduated"]
-    _gold_table(train, rewards, args.repeats)
+    _gold_table(train, rewards, args.repeats, args.min_seconds)
     if args.gold_only:
         return
 
-    def separate_terms() -> None:
+    def separate_terms(_: object) -> None:
         for trajectory, task in pairs:
             for term, _ in graduated.terms.values():
                 term.score(trajectory, task)
 
-    def cold() -> None:
-        prepared.clear_caches()
-        for trajectory, task in pairs:
-            graduated.breakdown(trajectory, task)
-
-    baseline = _rate(n, _time(separate_terms, args.repeats))
-    print(f"\n{'scoring':<44}{'traj/s':>10}{'vs target':>11}{'vs baseline':>13}")
-    print(
-        f"{'baseline: graduated terms scored separately':<44}{baseline:>10,.0f}"
-        f"{baseline / TARGET:>10.2f}x{1.0:>12.2f}x"
-    )
-    for name, reward in rewards.items():
-        rate = _rate(n, _time(lambda r=reward: [r.breakdown(t, k) for t, k in pairs], args.repeats))
-        print(
-            f"{'combined ' + name:<44}{rate:>10,.0f}{rate / TARGET:>10.2f}x"
-            f"{rate / baseline:>12.2f}x"
-        )
-    rate = _rate(n, _time(cold, 1))
-    print(
-        f"{'combined graduated, cold caches':<44}{rate:>10,.0f}{rate / TARGET:>10.2f}x"
-        f"{rate / baseline:>12.2f}x"
-    )
+    def breakdowns(reward: CombinedReward) -> Callable[[object], object]:
+        return lambda _: [reward.breakdown(t, k) for t, k in pairs]
 
     # TRL path: completions as message lists, the task as a JSON column, one function per term
     functions, _ = trl_reward_functions(graduated)
@@ -160,19 +151,51 @@ def main() -> None:
         task_from_json(column)
     environments = [type("Env", (), {"calls": t.calls})() for t, _ in pairs]
 
-    def trl_batch() -> None:
-        completions: list[list] = [[] for _ in pairs]  # a fresh batch object each pass
+    def trl_batch(completions: list[list]) -> None:
         for func in functions:
             func(prompts=[""] * n, completions=completions, task=columns, environments=environments)
 
-    rate = _rate(n, _time(trl_batch, args.repeats))
-    print(
-        f"{'TRL functions, graduated (all terms)':<44}{rate:>10,.0f}{rate / TARGET:>10.2f}x"
-        f"{rate / baseline:>12.2f}x"
-    )
+    paths = [
+        Timed("baseline: graduated terms scored separately", separate_terms, items=n),
+        *(Timed(f"combined {name}", breakdowns(r), items=n) for name, r in rewards.items()),
+        Timed("combined graduated, cold caches", breakdowns(graduated), forget_all, n),
+        # a fresh batch object each pass
+        Timed("TRL functions, graduated (all terms)", trl_batch, lambda: [[] for _ in pairs], n),
+    ]
+    rates = interleaved_rates(paths, args.repeats, args.min_seconds)
+    print(f"\n{'scoring':<44}{'median':>8}{'min-max':>13}{'vs target':>11}{'vs baseline':>13}")
+    for path, rate in zip(paths, rates, strict=True):
+        print(
+            f"{path.label:<44}{rate.median:>8,.0f}{rate.spread():>13}"
+            f"{rate.median / TARGET:>10.2f}x{rate.median / rates[0].median:>12.2f}x"
+        )
 
 
-def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -> None:
+def forget_rollouts() -> None:
+    """Empty every memo that a rollout sharing no call or response with earlier ones would
+    miss: breakdowns, calls' measures and dependent values (:func:`prepared.forget_calls`),
+    parsed structured calls, parsed tool outputs, the paper checks' responses. The tasks'
+    prepared gold sides and decoded task columns are kept: GRPO scores many rollouts per task."""
+    prepared.forget_calls()
+    tool_calls.clear_memo()
+    text_trajectory.clear_result_memo()
+    paper_checks._RESPONSE_MEMO.clear()
+
+
+def forget_all() -> None:
+    """A cold start: :func:`forget_rollouts` and every prepared task and value memo too."""
+    forget_rollouts()
+    prepared.clear_caches()
+
+
+MEMO_LEVELS = {"memo hits": None, "repeated calls": prepared.forget_scores,
+               "all new": forget_rollouts, "cold": forget_all}
+"""What each row's label says is emptied before every timed pass (see the module docstring)."""
+
+
+def _gold_table(
+    train: list, rewards: dict[str, CombinedReward], repeats: int, min_seconds: float
+) -> None:
     """The issue's figures: train_101 gold trajectories, combined presets and the TRL path,
     each against the reference-like baseline timed in the same rounds."""
     golds = [(gold_trajectory(t), t) for t in train]
@@ -181,47 +204,39 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
     for column in columns:
         task_from_json(column)
 
-    def baseline() -> None:
+    def baseline(_: object) -> None:
         reward = rewards["paper"]
         for gold, task in golds:
             paper_checks._RESPONSE_MEMO.clear()  # each trajectory's responses parsed afresh
             reward.breakdown(gold, task)
 
-    def combined(name: str):
-        reward = rewards[name]
-        return lambda: [reward.breakdown(g, t) for g, t in golds]
+    def combined(label: str, name: str, level: str, target: str | None = None) -> Row:
+        reward, forget = rewards[name], MEMO_LEVELS[level]
 
-    def analysed(name: str):
-        reward = rewards[name]
-
-        def batch() -> None:  # every trajectory analysed again (its calls' measures memoised)
-            prepared.forget_scores()
+        def run(_: object) -> None:
             for gold, task in golds:
                 reward.breakdown(gold, task)
 
-        return batch
+        return Row(Timed(f"combined {label}, {level}", run, _setup(forget), n), target)
 
     text = json.dumps([g.messages for g, _ in golds], ensure_ascii=False)
 
-    def messages(name: str, fresh: bool = False, new_rollouts: bool = False):
+    def messages(name: str, level: str, target: str | None = None) -> Row:
         functions, _ = trl_reward_functions(rewards[name])
-        # one batch per pass, decoded beforehand: new lists, dicts and strings each time, as
-        # TRL hands over (equal texts are new objects, so every memo lookup hashes them anew)
-        batches = [json.loads(text) for _ in range(2 * repeats)]
+        forget = MEMO_LEVELS[level]
 
-        def batch() -> None:
-            if fresh:  # a cold start: every memo emptied, every task prepared again
-                prepared.clear_caches()
-                text_trajectory.clear_result_memo()
-                paper_checks._RESPONSE_MEMO.clear()
-                tool_calls.clear_memo()
-            if new_rollouts:  # no breakdown memoised: every trajectory analysed again
-                prepared.forget_scores()
-            completions = batches.pop()
+        def setup() -> object:
+            # a new batch each pass, decoded untimed: new lists, dicts and strings, as TRL
+            # hands over (equal texts are new objects, so every memo lookup hashes them anew)
+            if forget is not None:
+                forget()
+            return json.loads(text)
+
+        def run(completions: object) -> None:
             for func in functions:
                 func(prompts=[""] * n, completions=completions, task=columns)
 
-        return batch
+        return Row(Timed(f"TRL messages, {name}, {level}", run, setup, n), target)
 
     grpo_text = json.dumps([_trl_completion(g) for g, _ in golds], ensure_ascii=False)
     classes = environment_factories([t for _, t in golds], lambda: None, RolloutLimits())
@@ -232,70 +247,91 @@ def _gold_table(train: list, rewards: dict[str, CombinedReward], repeats: int) -
         pooled.append(env)
 
     def grpo(
-        name: str, fresh_records: bool = False, fresh_texts: bool = False,
-        new_rollouts: bool = False,
-    ):
+        label: str, name: str, level: str, target: str | None = None, *,
+        fresh_records: bool = False, fresh_texts: bool = False,
+    ) -> Row:
         functions = [with_merged_calls(f) for f in trl_reward_functions(rewards[name])[0]]
-        batches = [json.loads(grpo_text) for _ in range(2 * repeats)]
-        # fresh_records: each step's episodes hold new call records (new CallRecord and
-        # ToolCall objects, equal content), as a real GRPO step's episodes do
-        steps = [[_fresh_episode(env) for env in pooled] for _ in range(2 * repeats)]
-        # fresh_texts: each step's task column holds new strings (equal text), as TRL reads
-        # each row from the dataset anew
-        texts = [json.loads(json.dumps(columns)) for _ in range(2 * repeats)]
+        forget = MEMO_LEVELS[level]
 
-        def batch() -> None:
-            if new_rollouts:  # no breakdown memoised: every trajectory analysed again
-                prepared.forget_scores()
-            completions = batches.pop()  # new lists each step
-            environments = steps.pop() if fresh_records else list(pooled)
-            column = texts.pop() if fresh_texts else columns
+        def setup() -> tuple[object, list, list[str]]:
+            if forget is not None:
+                forget()
+            # fresh_records: the step's episodes hold new call records (new CallRecord and
+            # ToolCall objects, equal content), as a real GRPO step's episodes do;
+            # fresh_texts: the task column holds new strings (equal text), as TRL reads each
+            # row from the dataset anew; the completions are new lists each step
+            environments = [_fresh_episode(e) for e in pooled] if fresh_records else list(pooled)
+            column = json.loads(json.dumps(columns)) if fresh_texts else columns
+            return json.loads(grpo_text), environments, column
+
+        def run(step: tuple[object, list, list[str]]) -> None:
+            completions, environments, column = step
             for func in functions:
                 func(prompts=[""] * n, completions=completions, task=column,
                      environments=environments)
 
-        return batch
+        return Row(Timed(f"GRPO {label}, {level}", run, setup, n), target)
 
-    # "memo hits": a pass after the first finds every breakdown memoised by its signature
-    # (rollouts alike an earlier one); "new rollouts": the breakdown memo emptied before each
-    # pass, every trajectory analysed again (its calls' measures, parsed calls and tool
-    # outputs still memoised by content): the figure for rollouts that all differ, which is
-    # the one the targets are for
-    paths = [
-        ("baseline: reference-like paper", baseline, None),
-        ("combined graduated, memo hits", combined("graduated"), None),
-        ("combined graduated, new rollouts", analysed("graduated"), "graduated"),
-        ("combined paper", combined("paper"), "paper"),
-        ("TRL messages, graduated, memo hits", messages("graduated"), None),
-        ("TRL messages, graduated, new rollouts",
-         messages("graduated", new_rollouts=True), "messages"),
-        ("TRL messages, paper", messages("paper"), None),
-        ("TRL messages, graduated, cold", messages("graduated", fresh=True), None),
-        ("GRPO merged, graduated, memo hits", grpo("graduated"), None),
-        ("GRPO merged, paper", grpo("paper"), None),
-        ("GRPO, new records, memo hits", grpo("graduated", fresh_records=True), None),
-        ("GRPO, new records+texts, memo hits",
-         grpo("graduated", fresh_records=True, fresh_texts=True), None),
-        ("GRPO, new records+texts, new rollouts",
-         grpo("graduated", fresh_records=True, fresh_texts=True, new_rollouts=True),
-         "messages"),
+    rows = [
+        Row(Timed("baseline: reference-like paper", baseline, items=n), None),
+        combined("graduated", "graduated", "memo hits"),
+        combined("graduated", "graduated", "repeated calls", "graduated"),
+        combined("graduated", "graduated", "all new", "graduated"),
+        combined("paper", "paper", "memo hits", "paper"),
+        combined("paper", "paper", "all new", "paper"),
+        messages("graduated", "memo hits"),
+        messages("graduated", "repeated calls", "messages"),
+        messages("graduated", "all new", "messages"),
+        messages("paper", "memo hits"),
+        messages("graduated", "cold"),
+        grpo("merged, graduated", "graduated", "memo hits"),
+        grpo("merged, paper", "paper", "memo hits"),
+        grpo("new records", "graduated", "memo hits", fresh_records=True),
+        grpo("new records+texts", "graduated", "memo hits", fresh_records=True, fresh_texts=True),
+        grpo("new records+texts", "graduated", "repeated calls", "messages",
+             fresh_records=True, fresh_texts=True),
+        grpo("new records+texts", "graduated", "all new", "messages",
+             fresh_records=True, fresh_texts=True),
     ]
-    best = _interleaved([fn for _, fn, _ in paths], repeats)
-    base = _rate(n, best[0])
+    rates = interleaved_rates([row.path for row in rows], repeats, min_seconds)
+    base = rates[0].median
     print(
-        f"\n{'train_101 gold (' + str(n) + ' trajectories)':<40}{'traj/s':>9}{'target':>9}"
-        f"{'vs base':>9}{'needed':>9}"
+        f"\n{'train_101 gold (' + str(n) + ' trajectories)':<44}{'median':>8}{'min-max':>13}"
+        f"{'target':>8}{'met':>5}{'vs base':>9}{'needed':>8}{'met':>5}"
     )
-    for (label, _, target), seconds in zip(paths, best, strict=True):
-        rate = _rate(n, seconds)
-        goal = GOLD_TARGETS.get(target or "")
-        shown = f"{goal:>9,.0f}" if goal else f"{'':>9}"
-        needed = f"{goal / BASELINE_RATE:>8.2f}x" if goal else f"{'':>9}"
-        print(f"{label:<40}{rate:>9,.0f}{shown}{rate / base:>8.2f}x{needed}")
+    for row, rate in zip(rows, rates, strict=True):
+        goal = GOLD_TARGETS.get(row.target or "")
+        line = f"{row.path.label:<44}{rate.median:>8,.0f}{rate.spread():>13}"
+        ratio = rate.median / base
+        if goal:
+            needed = goal / BASELINE_RATE
+            line += (f"{goal:>8,.0f}{_yes(rate.median >= goal):>5}{ratio:>8.2f}x"
+                     f"{needed:>7.2f}x{_yes(ratio >= needed):>5}")
+        else:
+            line += f"{'':>13}{ratio:>8.2f}x"
+        print(line)
     print(
-        f"(needed: the target over the baseline's estimated idle rate, {BASELINE_RATE:,.0f}/s ="
-        f" {BASELINE_SHARE} x the reference's {REFERENCE_RATE:,}/s)"
+        f"(rates: trajectories per CPU second, median and range of {repeats} rounds of passes"
+        f" adding up to {min_seconds:g} s each; met: the median reaches the target;"
+        f" needed: the target over the baseline's estimated idle rate, {BASELINE_RATE:,.0f}/s ="
+        f" {BASELINE_SHARE} x the reference's {REFERENCE_RATE:,}/s; the second met: the"
+        " median's ratio to the same run's baseline reaches it)"
     )
+
+
+class Row(NamedTuple):
+    """A timed path of the gold table and the target it is judged by (a GOLD_TARGETS key)."""
+
+    path: Timed
+    target: str | None
+
+
+def _setup(forget: Callable[[], None] | None) -> Callable[[], None]:
+    return forget if forget is not None else lambda: None
+
+
+def _yes(met: bool) -> str:
+    return "yes" if met else "NO"
 
 
 def _trl_completion(gold: Trajectory) -> list[dict]:
@@ -316,20 +352,6 @@ def _fresh_episode(env: object) -> object:
         for r in env.episode.calls  # type: ignore[attr-defined]
     ])
     return copy
-
-
-def _interleaved(functions: list, repeats: int) -> list[float]:
-    """Best CPU time of each function over ``repeats`` rounds that run them all in turn, so
-    that every path sees the same share of the machine's load; each timed pass follows an
-    untimed one of the same path (its warm state: another path may have emptied a memo)."""
-    best = [float("inf")] * len(functions)
-    for _ in range(repeats):
-        for i, fn in enumerate(functions):
-            fn()
-            start = time.process_time()
-            fn()
-            best[i] = min(best[i], time.process_time() - start)
-    return best
 
 
 if __name__ == "__main__":

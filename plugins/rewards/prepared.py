@@ -151,6 +151,18 @@ def forget_scores() -> None:
     _SCORES.clear()
 
 
+def forget_calls() -> None:
+    """Empty every prepared task's per-call memos (:attr:`PreparedTask.measures`,
+    :attr:`~PreparedTask.seen`, :attr:`~PreparedTask.produced`) and the breakdown memo,
+    keeping the prepared gold sides: what a rollout whose every call and response is new
+    finds (benchmarks of the analysis)."""
+    _SCORES.clear()
+    for _, prepared in _PREPARED.values():
+        prepared.measures.clear()
+        prepared.seen.clear()
+        prepared.produced.clear()
+
+
 def remember_scores(key: tuple[Any, ...], scored: tuple[Any, ...]) -> None:
     """Keep ``scored`` for ``key`` (at most :data:`SCORE_LIMIT` entries, emptied when full).
 

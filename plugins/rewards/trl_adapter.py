@@ -149,17 +149,20 @@ def to_trajectory(completion: Any, environment: Any = None, *, task_id: str = ""
 def _calls_from_messages(messages: list[Mapping[str, Any]]) -> list[CallRecord]:
     records: list[CallRecord] = []
     turn = 0
-    pending: list[int] = []
+    pending: list[int] = []  # the last assistant message's records not answered yet
     for message in messages:
         role = message.get("role")
         if role == "assistant":
-            new = parse_message(message, turn=turn)
-            pending = list(range(len(records), len(records) + len(new)))
-            records.extend(new)
+            start = len(records)
+            records += parse_message(message, turn=turn)
+            pending = [start] if len(records) == start + 1 else list(range(start, len(records)))
             turn += 1
         elif role == "tool" and pending:
-            slot = _slot_for(message, records, pending)
-            pending.remove(slot)
+            if len(pending) == 1:  # one call left: it is the one answered, whatever the id
+                slot = pending.pop()
+            else:
+                slot = _slot_for(message, records, pending)
+                pending.remove(slot)
             record = records[slot]
             records[slot] = CallRecord(
                 record.turn, record.raw, record.call, record.parse_error,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import random
 
 import pytest
 
@@ -238,3 +239,21 @@ def test_terms_on_the_analysis_are_checked_and_made_floats(train_tasks) -> None:
         broken = CombinedReward({"orch": (Orchestration(), 0.5), "bad": (_Constant(bad), 0.5)})
         with pytest.raises(PluginError, match="reward term 'bad' returned"):
             broken.breakdown(gold, task)
+
+
+def test_forgetting_calls_scores_as_a_cold_start(graduated, train_tasks) -> None:
+    """Scores after :func:`prepared.forget_calls` (every per-call memo emptied, the gold sides
+    kept: the benchmark's "all new" rollouts) equal those of warm memos and of a cold start."""
+    rng = random.Random(3)
+    pairs = [(gold_trajectory(t), t) for t in train_tasks[:12]]
+    pairs += [(v, t) for g, t in list(pairs) for v in perturb.random_variants(g, rng, 2)]
+    warm = [graduated.breakdown(g, t) for g, t in pairs]
+    assert [graduated.breakdown(g, t) for g, t in pairs] == warm  # memo hits
+    task = pairs[0][1]
+    assert prepared.prepare(task).measures
+    prepared.forget_calls()
+    kept = prepared.prepare(task)
+    assert not (kept.measures or kept.seen or kept.produced or prepared._SCORES)
+    assert [graduated.breakdown(g, t) for g, t in pairs] == warm
+    assert prepared.prepare(task) is kept  # the gold side survives
+    assert [cold_breakdown(graduated, g, t) for g, t in pairs] == warm

@@ -183,3 +183,24 @@ def test_repeated_task_texts_are_decoded_once_per_run(train_tasks, monkeypatch) 
     assert len(decoded) == 4  # one per run of equal texts: first, second, first, first
     assert got == [adapter._task(v) for v in column]
     assert got[0] is got[1] is got[2] and got[3] is not got[2] and got[5] is train_tasks[3]
+
+
+def _call(name: str, call_id: str) -> dict[str, Any]:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": {}}}
+
+
+def test_tool_messages_pair_by_id_then_in_order() -> None:
+    messages = [
+        {"role": "assistant", "content": "", "tool_calls": [_call("a", "1"), _call("b", "2")]},
+        {"role": "tool", "tool_call_id": "2", "content": '{"for": "b"}'},
+        {"role": "tool", "tool_call_id": "unknown", "content": '{"for": "a"}'},
+        {"role": "assistant", "content": "", "tool_calls": [_call("c", "3")]},
+        # one call pending: it is answered, whatever id the message names
+        {"role": "tool", "tool_call_id": "9", "content": '{"for": "c"}'},
+        {"role": "tool", "content": '{"surplus": true}'},  # nothing pending: ignored
+    ]
+    calls = to_trajectory(messages).calls
+    assert [(r.call.name, r.result.content) for r in calls] == [
+        ("a", {"for": "a"}), ("b", {"for": "b"}), ("c", {"for": "c"}),
+    ]
+    assert [r.turn for r in calls] == [0, 0, 1]

@@ -1,0 +1,75 @@
+"""CPU-time rates for the benchmarks: many passes per timing, median and spread over rounds.
+
+A pass over a small batch lasts a few milliseconds, so one pass per timing (best of a few)
+mostly measures the machine's noise. :func:`interleaved_rates` times each path over passes
+adding up to at least ``min_seconds`` of this process's CPU time (``time.process_time``:
+other work on a shared machine inflates wall time, not it), in ``rounds`` rounds that run every
+path in turn (so that every path sees the same share of the machine's load), and keeps each
+round's rate; :class:`Rates` gives their median, min and max.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One timed path: ``setup()`` builds a pass's input, untimed (a new batch, memos
+    emptied); ``run(that)`` is the timed pass, over ``items`` items."""
+
+    label: str
+    run: Callable[[Any], object]
+    setup: Callable[[], Any] = lambda: None
+    items: int = 1
+
+
+@dataclass(frozen=True)
+class Rates:
+    """A path's rates (items per CPU second), one per round."""
+
+    rounds: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.rounds)
+
+    @property
+    def low(self) -> float:
+        return min(self.rounds)
+
+    @property
+    def high(self) -> float:
+        return max(self.rounds)
+
+    def spread(self) -> str:
+        """``min-max`` in thousands (``12.1-14.0k``)."""
+        return f"{self.low / 1000:.1f}-{self.high / 1000:.1f}k"
+
+
+def timed_rate(path: Timed, min_seconds: float) -> float:
+    """Items per CPU second over passes of ``path`` adding up to ``min_seconds`` (at least
+    one pass; each pass's setup is not timed)."""
+    spent, passes = 0.0, 0
+    while passes == 0 or spent < min_seconds:
+        argument = path.setup()
+        start = time.process_time()
+        path.run(argument)
+        spent += time.process_time() - start
+        passes += 1
+    return passes * path.items / spent if spent > 0 else float("inf")
+
+
+def interleaved_rates(paths: Sequence[Timed], rounds: int, min_seconds: float) -> list[Rates]:
+    """Each path's rate in each of ``rounds`` rounds; in a round every path runs one untimed
+    pass (its warm state: another path may have emptied a memo), then its timed passes."""
+    rates: list[list[float]] = [[] for _ in paths]
+    for _ in range(rounds):
+        for path, kept in zip(paths, rates, strict=True):
+            path.run(path.setup())
+            kept.append(timed_rate(path, min_seconds))
+    return [Rates(tuple(kept)) for kept in rates]
