@@ -6,6 +6,14 @@ that, so :func:`loads_bounded` rejects non-finite numbers, integers longer than
 ``max_int_digits``, nesting deeper than ``max_depth`` and texts longer than ``max_chars``, and
 :func:`check_value` applies the same bounds to values that arrive already decoded (structured
 ``tool_calls``). Both raise :class:`ValueError` with a short lower-case reason.
+
+After decoding, :func:`loads_bounded` walks the value the general way (:func:`check_value`)
+only when it could fail there: a decoded text has only ``str`` keys, plain values and fewer
+parts than characters, its floats are finite and its integers short (the hooks saw to that
+while decoding), so what is left is nesting (:func:`_within_depth`, which visits only
+containers, depth first) and an integer that passed the digit bound but not ``check_value``'s
+``bit_length`` bound (flagged by the hook). When either could fail, ``check_value`` runs and
+raises exactly as it always did.
 """
 
 from __future__ import annotations
@@ -47,10 +55,15 @@ def loads_bounded(text: str, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
     if len(text) > limits.max_chars:
         raise ValueError(f"json text of {len(text)} characters exceeds {limits.max_chars}")
 
+    wide: list[int] = []  # integers check_value would refuse by bit_length
+
     def parse_int(digits: str) -> int:
         if len(digits.lstrip("-")) > limits.max_int_digits:
             raise ValueError(f"integer of {len(digits)} digits exceeds {limits.max_int_digits}")
-        return int(digits)
+        value = int(digits)
+        if value.bit_length() > limits.max_int_digits * 3.33:
+            wide.append(value)
+        return value
 
     try:
         value = json.loads(
@@ -60,8 +73,28 @@ def loads_bounded(text: str, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
         raise ValueError(f"invalid json ({exc.msg} at position {exc.pos})") from None
     except RecursionError:
         raise ValueError("json nested too deeply") from None
-    check_value(value, limits)
+    if wide or not _within_depth(value, limits.max_depth):
+        check_value(value, limits)  # the reason, as check_value gives it
     return value
+
+
+_NESTED = frozenset({dict, list})
+
+
+def _within_depth(value: Any, max_depth: int) -> bool:
+    """Whether no list or object of the decoded ``value`` lies ``max_depth`` levels deep or
+    deeper (the root at level 0), visiting containers only, depth first (a too deep one is
+    found as soon as :func:`check_value` would find it)."""
+    stack = [(value, 0)] if type(value) in _NESTED else []
+    while stack:
+        container, depth = stack.pop()
+        if depth >= max_depth:
+            return False
+        items = container.values() if type(container) is dict else container
+        if not _NESTED.isdisjoint(map(type, items)):
+            deeper = depth + 1
+            stack += [(item, deeper) for item in items if type(item) in _NESTED]
+    return True
 
 
 def check_value(value: Any, limits: JsonLimits = DEFAULT_LIMITS) -> None:

@@ -95,19 +95,29 @@ def parse_tool_calls(
     """Records for structured ``tool_calls`` (OpenAI/TRL shape), one per entry.
 
     With the default limits, records of entries in the common shape (:func:`_entry_key`) are
-    memoised by content (:func:`_memo_key`; at most :data:`MEMO_ENTRIES`): GRPO scores many
+    memoised by content (the turn and the entry's exact bytes,
+    :func:`~orchestrl.plugins.parsing.exact_key.exact_bytes`; at most :data:`MEMO_ENTRIES`;
+    only entries that :func:`_entry_key` accepts, all plain JSON, are stored): GRPO scores many
     completions that make the same calls, and TRL hands each batch over as new objects. A
     memoised record, and its call's ``arguments``, are shared between callers: treat them as
     read-only. The memo is a plain dict (safe to share between threads under the GIL: at worst
     an entry is lost).
     """
+    return _parse_structured(tool_calls, turn, limits)
+
+
+def _parse_structured(
+    tool_calls: Iterable[Any], turn: int, limits: ParseLimits
+) -> list[CallRecord]:
+    """:func:`parse_tool_calls`, with positional arguments (one call layer less per message)."""
     records = []
     memo = _STRUCTURED if limits is DEFAULT_PARSE_LIMITS else None
     for position, entry in enumerate(tool_calls):
         key = None
         if memo is not None and position < limits.max_calls:
-            key = _memo_key(entry, turn)
-            if key is not None:
+            exact = exact_bytes(entry)
+            if exact is not None:
+                key = (turn, exact)
                 hit = memo.get(key)
                 if hit is not None:
                     records.append(hit)
@@ -152,9 +162,15 @@ def parse_message(
     """
     structured = message.get("tool_calls")
     if structured:
+        if type(structured) is list and len(structured) == 1 and limits is DEFAULT_PARSE_LIMITS:
+            # the common shape, one call per message: its memoised record when there is one
+            exact = exact_bytes(structured[0])
+            hit = None if exact is None else _STRUCTURED.get((turn, exact))
+            if hit is not None:
+                return [hit]
         if not isinstance(structured, list):
             return [_failed(turn, _raw_of(structured, limits), "tool_calls is not a list")]
-        return parse_tool_calls(structured, turn=turn, limits=limits)
+        return _parse_structured(structured, turn, limits)
     return parse_text(_text_of(message.get("content")), turn=turn, limits=limits)
 
 
@@ -326,14 +342,6 @@ def _raw_text(entry: Any) -> str:
         return _RAW_ENCODER.encode(entry)
     except (ValueError, TypeError, RecursionError):
         return repr(type(entry))
-
-
-def _memo_key(entry: Any, turn: int) -> tuple[int, bytes] | None:
-    """The memo key of a structured call: its turn and its exact bytes
-    (:func:`~orchestrl.plugins.parsing.exact_key.exact_bytes`; the memo stores only entries
-    that :func:`_entry_key` accepts, all plain JSON)."""
-    exact = exact_bytes(entry)
-    return None if exact is None else (turn, exact)
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})

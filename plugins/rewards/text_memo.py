@@ -17,12 +17,14 @@ V = TypeVar("V")
 
 _EDGE = 96
 """Characters of each end of a text in its fingerprint."""
+_SHORT = 4 * _EDGE
+"""Longest text that is its own fingerprint."""
 
 
 def fingerprint(text: str) -> str | tuple[int, str, str]:
     """The text itself when short, else its length, head and tail (equal texts: equal
     fingerprints; a fingerprint may stand for several texts, each checked in full)."""
-    if len(text) <= 4 * _EDGE:
+    if len(text) <= _SHORT:
         return text
     return (len(text), text[:_EDGE], text[-_EDGE:])
 
@@ -42,10 +44,12 @@ class TextMemo(Generic[V]):
 
     def get(self, text: str) -> V | None:
         """The value stored for a text equal to ``text``, or None."""
-        key = fingerprint(text)
-        hit = self._entries.get(key)
+        # fingerprint(text), inline: this runs once per tool message scored
+        key = text if len(text) <= _SHORT else (len(text), text[:_EDGE], text[-_EDGE:])
+        entries = self._entries
+        hit = entries.get(key)
         if hit is not None and hit[0] == text:
-            self._entries.move_to_end(key)
+            entries.move_to_end(key)
             return hit[1]
         return None
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from orchestrl.api import JSON, CallRecord, ErrorKind, Task, ToolCall, ToolEnvironment, ToolResult
+from orchestrl.plugins.parsing.exact_key import exact_bytes
 from orchestrl.plugins.parsing.tool_calls import parse_message
 from orchestrl.plugins.rollout.engine import Episode, RolloutLimits
 
@@ -158,9 +159,12 @@ def merged_calls(completion: Sequence[Mapping[str, Any]], environment: Any) -> l
             call = record.call
             if call is not None and structured:
                 ran = executed[cursor] if cursor < n_executed else None
-                if ran is not None and _same_call(ran.call, call):
-                    raw = record.raw or ran.raw
-                    records.append(CallRecord(turn, raw, ran.call, ran.parse_error, ran.result))
+                done = None if ran is None else _executed_call(ran.call, call)
+                if done is not None:
+                    raw = record.raw or ran.raw  # type: ignore[union-attr]
+                    records.append(CallRecord(
+                        turn, raw, done, ran.parse_error, ran.result  # type: ignore[union-attr]
+                    ))
                     cursor += 1
                     continue
                 if offered is None:
@@ -191,6 +195,31 @@ class MergedCalls:
 
     def __init__(self, calls: list[CallRecord]) -> None:
         self.calls = calls
+
+
+def _executed_call(executed: ToolCall | None, call: ToolCall) -> ToolCall | None:
+    """The call a record of ``call`` carries when the environment ran ``executed`` (None: it
+    ran another call): ``call`` itself when the two are identical (:func:`_identical`; the
+    parser's shared object, whose measures scoring finds by identity), else ``executed`` when
+    it is the same call by equality (:func:`_same_call`)."""
+    if _identical(executed, call):
+        return call
+    return executed if _same_call(executed, call) else None
+
+
+def _identical(executed: ToolCall | None, call: ToolCall) -> bool:
+    """Whether ``executed`` is ``call`` exactly: a plain :class:`ToolCall` with the same id, a
+    name of type ``str`` equal to it, and arguments that are the same JSON value for value,
+    type for type and in key order (equal :func:`~orchestrl.plugins.parsing.exact_key.
+    exact_bytes`), so that either object may stand for the other."""
+    if executed is call:
+        return True
+    if type(executed) is not ToolCall or executed.id != call.id or executed.name != call.name:
+        return False
+    if type(executed.name) is not str or type(call.name) is not str:
+        return False
+    exact = exact_bytes(executed.arguments)
+    return exact is not None and exact == exact_bytes(call.arguments)
 
 
 def _same_call(executed: ToolCall | None, call: ToolCall) -> bool:

@@ -40,3 +40,15 @@ def test_subclasses_and_other_objects_are_refused() -> None:
     for _ in range(5_000):
         deep = [deep]
     assert exact_bytes(deep) is None
+
+
+def test_equal_values_get_equal_bytes_however_they_are_held() -> None:
+    # marshal from version 3 flags shared objects (reference count > 1) and interned strings;
+    # the keys must depend on the content alone
+    literal = {"name": "Search_Hotels", "arguments": {"dest_id": "-2092174", "adults": 2}}
+    decoded = json.loads(json.dumps(literal))
+    shared_key = json.loads(json.dumps([literal, literal]))  # json shares keys in one text
+    held = [decoded["arguments"]["dest_id"]] * 5  # more references to one value
+    assert held
+    assert exact_bytes(literal) == exact_bytes(decoded) == exact_bytes(shared_key[0])
+    assert exact_bytes(dict(decoded)) == exact_bytes(decoded)

@@ -331,3 +331,21 @@ def test_memo_is_bounded() -> None:
     assert 0 < len(tool_calls._STRUCTURED) <= tool_calls.MEMO_ENTRIES
     parse_tool_calls([_entry({"s": "x" * (tool_calls.MEMO_RAW_CHARS + 1)})])
     assert all(len(r.raw) <= tool_calls.MEMO_RAW_CHARS for r in tool_calls._STRUCTURED.values())
+
+
+@pytest.mark.parametrize("group", TWINS, ids=range(len(TWINS)))
+def test_a_message_with_one_memoised_call_parses_as_without_the_memo(group) -> None:
+    # parse_message's fast path (one entry, looked up in the memo directly)
+    unmemoised = ParseLimits()
+    for first in group:
+        for second in group:
+            parse_message({"role": "assistant", "tool_calls": [_entry(first)]}, turn=1)
+            message = {"role": "assistant", "tool_calls": [_entry(second)]}
+            for turn in (0, 1):
+                got = parse_message(message, turn=turn)
+                assert got == parse_message(message, turn=turn, limits=unmemoised)
+                call = got[0].call
+                if call is not None:
+                    assert [type(v) for v in call.arguments.values()] == [
+                        type(v) for v in second.values()
+                    ]

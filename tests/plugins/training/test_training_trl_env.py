@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import inspect
 import json
+from types import SimpleNamespace
 
 import pytest
 from transformers.utils import get_json_schema
 
-from orchestrl.api import ErrorKind
+from orchestrl.api import CallRecord, ErrorKind, ToolCall, ToolResult
+from orchestrl.plugins.parsing.tool_calls import parse_message
 from orchestrl.plugins.policies.scripted import ScriptedPolicy
 from orchestrl.plugins.rewards.task_codec import task_to_json
 from orchestrl.plugins.rewards.trl_adapter import trl_reward_functions
@@ -204,3 +206,31 @@ def test_the_merge_is_done_once_per_batch_and_scores_like_each_function_alone(
     again = [with_merged_calls(f)(prompts=[None], **second) for f in functions]
     assert again == [[s[1]] for s in shared]  # a new batch is merged anew, not the last one
     assert len(merges) == len(completions) + 1
+
+
+@pytest.mark.parametrize(("executed", "identical"), [
+    (ToolCall("f", {"x": 1, "y": "a"}, "c1"), True),
+    (ToolCall("f", {"x": 1.0, "y": "a"}, "c1"), False),  # equal, another type
+    (ToolCall("f", {"x": True, "y": "a"}, "c1"), False),
+    (ToolCall("f", {"y": "a", "x": 1}, "c1"), False),  # equal, another key order
+    (ToolCall("f", {"x": 1, "y": "a"}, "c2"), False),  # another id
+])
+def test_a_merged_record_carries_the_parsed_call_only_when_it_is_the_executed_one_exactly(
+    executed: ToolCall, identical: bool
+) -> None:
+    # the fast path (the parser's shared call object) must give the record the slow path gives
+    entry = {"id": "c1", "type": "function",
+             "function": {"name": "f", "arguments": {"x": 1, "y": "a"}}}
+    completion = [{"role": "assistant", "content": "", "tool_calls": [entry]}]
+    ran = CallRecord(0, "raw", executed, None, ToolResult(True, {"id": 7}))
+    environment = SimpleNamespace(calls=[ran])
+    parsed = parse_message(completion[0])[0].call
+    for _ in range(2):  # the memo cold, then warm
+        (record,) = merged_calls(json.loads(json.dumps(completion)), environment)
+        assert record == CallRecord(0, record.raw, ran.call, None, ran.result)
+        assert (record.call is parsed) is identical
+        assert list(record.call.arguments.items()) == list(executed.arguments.items())
+        assert [type(v) for v in record.call.arguments.values()] == [
+            type(v) for v in executed.arguments.values()
+        ]
+        assert record.call.id == executed.id
