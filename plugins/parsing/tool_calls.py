@@ -103,13 +103,6 @@ def parse_tool_calls(
     read-only. The memo is a plain dict (safe to share between threads under the GIL: at worst
     an entry is lost).
     """
-    return _parse_structured(tool_calls, turn, limits)
-
-
-def _parse_structured(
-    tool_calls: Iterable[Any], turn: int, limits: ParseLimits
-) -> list[CallRecord]:
-    """:func:`parse_tool_calls`, with positional arguments (one call layer less per message)."""
     records = []
     memo = _STRUCTURED if limits is DEFAULT_PARSE_LIMITS else None
     for position, entry in enumerate(tool_calls):
@@ -162,15 +155,9 @@ def parse_message(
     """
     structured = message.get("tool_calls")
     if structured:
-        if type(structured) is list and len(structured) == 1 and limits is DEFAULT_PARSE_LIMITS:
-            # the common shape, one call per message: its memoised record when there is one
-            exact = exact_bytes(structured[0])
-            hit = None if exact is None else _STRUCTURED.get((turn, exact))
-            if hit is not None:
-                return [hit]
         if not isinstance(structured, list):
             return [_failed(turn, _raw_of(structured, limits), "tool_calls is not a list")]
-        return _parse_structured(structured, turn, limits)
+        return parse_tool_calls(structured, turn=turn, limits=limits)
     return parse_text(_text_of(message.get("content")), turn=turn, limits=limits)
 
 

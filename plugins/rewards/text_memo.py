@@ -44,8 +44,7 @@ class TextMemo(Generic[V]):
 
     def get(self, text: str) -> V | None:
         """The value stored for a text equal to ``text``, or None."""
-        # fingerprint(text), inline: this runs once per tool message scored
-        key = text if len(text) <= _SHORT else (len(text), text[:_EDGE], text[-_EDGE:])
+        key = fingerprint(text)
         entries = self._entries
         hit = entries.get(key)
         if hit is not None and hit[0] == text:
