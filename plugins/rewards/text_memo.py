@@ -17,14 +17,12 @@ V = TypeVar("V")
 
 _EDGE = 96
 """Characters of each end of a text in its fingerprint."""
-_SHORT = 4 * _EDGE
-"""Longest text that is its own fingerprint."""
 
 
 def fingerprint(text: str) -> str | tuple[int, str, str]:
     """The text itself when short, else its length, head and tail (equal texts: equal
     fingerprints; a fingerprint may stand for several texts, each checked in full)."""
-    if len(text) <= _SHORT:
+    if len(text) <= 4 * _EDGE:
         return text
     return (len(text), text[:_EDGE], text[-_EDGE:])
 
@@ -45,10 +43,9 @@ class TextMemo(Generic[V]):
     def get(self, text: str) -> V | None:
         """The value stored for a text equal to ``text``, or None."""
         key = fingerprint(text)
-        entries = self._entries
-        hit = entries.get(key)
+        hit = self._entries.get(key)
         if hit is not None and hit[0] == text:
-            entries.move_to_end(key)
+            self._entries.move_to_end(key)
             return hit[1]
         return None
 

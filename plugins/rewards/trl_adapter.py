@@ -155,14 +155,11 @@ def _calls_from_messages(messages: list[Mapping[str, Any]]) -> list[CallRecord]:
         if role == "assistant":
             start = len(records)
             records += parse_message(message, turn=turn)
-            pending = [start] if len(records) == start + 1 else list(range(start, len(records)))
+            pending = list(range(start, len(records)))
             turn += 1
         elif role == "tool" and pending:
-            if len(pending) == 1:  # one call left: it is the one answered, whatever the id
-                slot = pending.pop()
-            else:
-                slot = _slot_for(message, records, pending)
-                pending.remove(slot)
+            slot = _slot_for(message, records, pending)
+            pending.remove(slot)
             record = records[slot]
             records[slot] = CallRecord(
                 record.turn, record.raw, record.call, record.parse_error,
