@@ -67,7 +67,10 @@ class ToolResult:
     ``ok`` is True only when the call passed validation and was answered by a real response
     that does not itself report a failure. ``content`` is the response (or an error payload
     written for the model to read); ``error_kind`` is one of :class:`ErrorKind` or None;
-    ``key`` is the cache key that answered, when there was one.
+    ``key`` is the cache key that answered, when there was one. ``text`` is the response as
+    text when it was read from text (a ``tool`` message, a ``<tool_response>`` block) rather
+    than returned as a value: ``content`` is then that text's JSON value, or the text itself
+    when it is not JSON; None for a response returned as a value.
     """
 
     ok: bool
@@ -76,6 +79,7 @@ class ToolResult:
     message: str = ""
     cache_hit: bool = False
     key: str | None = None
+    text: str | None = None
 
 
 @dataclass(frozen=True)

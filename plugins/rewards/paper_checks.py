@@ -23,8 +23,14 @@ be compared with the paper; orchestrl's own terms do better (see ``conf/reward/p
   ``max_chars // 2`` characters, ``...(truncated)...``, the last ``max_chars // 2``, as verl's
   multi-turn tool does) parses as JSON — else None, the pair is dropped — and then whether it
   is a success: not a dict with an ``error`` key, not a dict with ``status == False`` (so ``0``
-  fails too), not ``{}``. Memoised per response object, so a response scored under many
-  rollouts is serialised and parsed once.
+  fails too), not ``{}``. :func:`reference_result_ok` does the same for a
+  :class:`~orchestrl.api.ToolResult`, reading a response that came as text (``result.text``)
+  from that text, as the reference reads its ``<tool_response>`` blocks, instead of
+  serialising its decoded value again. Both are memoised per response object, so a response
+  scored under many rollouts is read once, and neither parses what needs no parse: a value
+  serialised whole (not cut) parses back to an equal value, and a text already decoded whole
+  (or one already cut as this cut would cut it) is that value, so the success rule reads the
+  value directly.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+
+from orchestrl.api import ToolResult
 
 _STRIP = re.compile(r"[ ,./\-_*^]")
 
@@ -133,23 +141,62 @@ def reference_response_ok(content: Any, max_chars: int) -> bool | None:
     other value serialised with ``json.dumps(..., ensure_ascii=False)``. Memoised by object
     identity (the memo holds the object, so an identity is never reused while it is memoised).
     """
-    key = id(content)
+    return _memoised(content, max_chars, _value_verdict)
+
+
+def reference_result_ok(result: ToolResult, max_chars: int) -> bool | None:
+    """:func:`reference_response_ok` of the response ``result`` stands for: its ``text`` when
+    it was read from text (shown as it is, cut when longer than ``max_chars``), else its
+    ``content``."""
+    if result.text is None:
+        return reference_response_ok(result.content, max_chars)
+    return _memoised(result, max_chars, _text_verdict)
+
+
+def _memoised(obj: Any, max_chars: int, verdict_of: Any) -> bool | None:
+    key = id(obj)
     memo = _RESPONSE_MEMO.get(key)
-    if memo is not None and memo[0] is content and memo[1] == max_chars:
+    if memo is not None and memo[0] is obj and memo[1] == max_chars:
         return memo[2]
-    verdict = _response_verdict(content, max_chars)
+    verdict = verdict_of(obj, max_chars)
     if len(_RESPONSE_MEMO) >= _MEMO_LIMIT:
         _RESPONSE_MEMO.clear()
-    _RESPONSE_MEMO[key] = (content, max_chars, verdict)
+    _RESPONSE_MEMO[key] = (obj, max_chars, verdict)
     return verdict
 
 
-def _response_verdict(content: Any, max_chars: int) -> bool | None:
+def _value_verdict(content: Any, max_chars: int) -> bool | None:
+    if isinstance(content, str):
+        return _parsed_verdict(cut_response(content, max_chars))
     try:
-        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
-        parsed = json.loads(cut_response(text, max_chars))
+        text = json.dumps(content, ensure_ascii=False)
     except (ValueError, TypeError, RecursionError):
         return None
-    if isinstance(parsed, dict):
-        return bool(parsed) and "error" not in parsed and parsed.get("status") != False  # noqa: E712
+    if max_chars <= 0 or len(text) <= max_chars:
+        # shown whole: it parses back to a value equal to ``content`` for the success rule
+        # (keys become strings, but only a string key reads "error" or "status")
+        return _success(content)
+    return _parsed_verdict(cut_response(text, max_chars))
+
+
+def _text_verdict(result: ToolResult, max_chars: int) -> bool | None:
+    text = result.text
+    assert text is not None
+    shown = cut_response(text, max_chars)
+    if shown == text and result.content is not text:
+        return _success(result.content)  # shown as it was read, and decoded: its value
+    return _parsed_verdict(shown)
+
+
+def _parsed_verdict(text: str) -> bool | None:
+    try:
+        parsed = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return _success(parsed)
+
+
+def _success(value: Any) -> bool:
+    if isinstance(value, dict):
+        return bool(value) and "error" not in value and value.get("status") != False  # noqa: E712
     return True

@@ -11,7 +11,7 @@ Erratum 3 of the paper-reference notes, on call records in text order:
    its successor's response and the last call with none; when the environment answered the
    unparsable call (an error message), pairing stays aligned.
 3. Pairs whose call did not parse, or whose shown response does not parse
-   (:func:`~orchestrl.plugins.rewards.paper_checks.reference_response_ok` is None), are dropped.
+   (:func:`~orchestrl.plugins.rewards.paper_checks.reference_result_ok` is None), are dropped.
 4. A parsed call's verdict is that of the first unused remaining pair whose call has the same
    name and the same arguments (compared as JSON with sorted keys); none left: 0.
 """
@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Sequence
 
 from orchestrl.api import CallRecord
-from orchestrl.plugins.rewards.paper_checks import reference_response_ok
+from orchestrl.plugins.rewards.paper_checks import reference_result_ok
 
 
 def reference_exec(records: Sequence[CallRecord], max_chars: int) -> list[bool]:
@@ -46,7 +46,7 @@ def reference_exec(records: Sequence[CallRecord], max_chars: int) -> list[bool]:
 
 def _verdict(record: CallRecord, max_chars: int) -> bool | None:
     assert record.result is not None
-    return reference_response_ok(record.result.content, max_chars)
+    return reference_result_ok(record.result, max_chars)
 
 
 def _pairing(records: Sequence[CallRecord]) -> list[int | None]:

@@ -21,8 +21,7 @@ reading is bounded (the tool-call parser's limits, responses up to 8 MB of JSON)
 
 from __future__ import annotations
 
-import dataclasses
-import re
+from collections.abc import Iterator
 from typing import Any
 
 from orchestrl.api import CallRecord, ToolResult
@@ -31,11 +30,8 @@ from orchestrl.plugins.parsing.tool_calls import parse_text
 from orchestrl.plugins.rewards.text_memo import TextMemo
 
 RESPONSE_OPEN = "<tool_response>"
-_BLOCKS = re.compile(
-    r"<tool_call>.*?(?:</tool_call>|(?=<tool_call>|<tool_response>)|\Z)"
-    r"|<tool_response>(.*?)(?:</tool_response>|\Z)",
-    re.DOTALL,
-)
+RESPONSE_CLOSE = "</tool_response>"
+CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"
 _TOOL_OUTPUT_LIMITS = JsonLimits(max_chars=8_000_000, max_depth=128, max_int_digits=400)
 
 
@@ -45,16 +41,66 @@ def records_from_text(text: str) -> list[CallRecord]:
         return parse_text(text)
     records: list[CallRecord] = []
     turn, calls, responses = 0, [], []
-    for match in _BLOCKS.finditer(text):
-        if match.group(1) is None:  # a call block
+    for block, response in blocks(text):
+        if response is None:  # a call block
             if responses:
                 records.extend(_answered(calls, responses))
                 turn, calls, responses = turn + 1, [], []
-            calls.extend(parse_text(match.group(0), turn=turn))
+            calls.extend(_parsed_block(block, turn))
         else:
-            responses.append(match.group(1))
+            responses.append(response)
     records.extend(_answered(calls, responses))
     return records
+
+
+def blocks(text: str) -> Iterator[tuple[str, str | None]]:
+    """``(block, None)`` for each call block and ``(block, body)`` for each response block of
+    ``text``, in text order. A call block runs from ``<tool_call>`` to its ``</tool_call>``
+    (included), else up to the next ``<tool_call>`` or ``<tool_response>``, else to the end; a
+    response's body runs to its ``</tool_response>``, else to the end. Found with ``str.find``
+    (linear, and no per-character work in Python)."""
+    position, end = 0, len(text)
+    call, response = text.find(CALL_OPEN), text.find(RESPONSE_OPEN)
+    while call >= 0 or response >= 0:
+        if response < 0 or 0 <= call < response:  # a call block starts first
+            body = call + len(CALL_OPEN)
+            stops = [s for s in (text.find(CALL_CLOSE, body), text.find(CALL_OPEN, body),
+                                 text.find(RESPONSE_OPEN, body)) if s >= 0]
+            stop = min(stops, default=end)
+            if text.startswith(CALL_CLOSE, stop):
+                stop += len(CALL_CLOSE)
+            yield text[call:stop], None
+        else:
+            body = response + len(RESPONSE_OPEN)
+            close = text.find(RESPONSE_CLOSE, body)
+            stop = end if close < 0 else close + len(RESPONSE_CLOSE)
+            yield text[response:stop], text[body:end if close < 0 else close]
+        position = stop
+        if call >= 0 and call < position:
+            call = text.find(CALL_OPEN, position)
+        if response >= 0 and response < position:
+            response = text.find(RESPONSE_OPEN, position)
+
+
+def _parsed_block(block: str, turn: int) -> list[CallRecord]:
+    """:func:`parse_text` of one call block, memoised by block and turn (a task's rollouts
+    repeat their calls); the records are shared between callers: treat them as read-only."""
+    key = (turn, block)
+    records = _BLOCK_RECORDS.get(key)
+    if records is None:
+        records = parse_text(block, turn=turn)
+        if len(block) <= BLOCK_MEMO_CHARS:
+            if len(_BLOCK_RECORDS) >= BLOCK_MEMO_ENTRIES:
+                _BLOCK_RECORDS.clear()
+            _BLOCK_RECORDS[key] = records
+    return records
+
+
+BLOCK_MEMO_ENTRIES = 65_536
+"""Call blocks whose parsed records :func:`records_from_text` keeps (then it starts afresh)."""
+BLOCK_MEMO_CHARS = 4_096
+"""Longest call block it keeps."""
+_BLOCK_RECORDS: dict[tuple[int, str], list[CallRecord]] = {}
 
 
 def result_from_text(content: Any) -> ToolResult:
@@ -86,13 +132,13 @@ def _parse_result(content: str) -> ToolResult:
     try:
         value = loads_bounded(content, _TOOL_OUTPUT_LIMITS)
     except ValueError:
-        return ToolResult(
-            ok=False, content=content, error_kind="api_error", message="tool output is not JSON"
-        )
+        return ToolResult(ok=False, content=content, error_kind="api_error",
+                          message="tool output is not JSON", text=content)
     failed = isinstance(value, dict) and (
         not value or "error" in value or value.get("status") is False
     )
-    return ToolResult(ok=not failed, content=value, error_kind="api_error" if failed else None)
+    return ToolResult(ok=not failed, content=value, error_kind="api_error" if failed else None,
+                      text=content)
 
 
 RESULT_MEMO_CHARS = 32_000_000
@@ -103,8 +149,10 @@ _RESULTS: TextMemo[ToolResult] = TextMemo(RESULT_MEMO_CHARS)
 
 
 def clear_result_memo() -> None:
-    """Forget the results :func:`result_from_text` memoised (a cold start)."""
+    """Forget the results :func:`result_from_text` and the call blocks
+    :func:`records_from_text` memoised (a cold start)."""
     _RESULTS.clear()
+    _BLOCK_RECORDS.clear()
 
 
 def _answered(calls: list[CallRecord], responses: list[str]) -> list[CallRecord]:
@@ -115,7 +163,7 @@ def _answered(calls: list[CallRecord], responses: list[str]) -> list[CallRecord]
             targets = parsed
     answered = list(calls)
     for position, text in zip(targets, responses, strict=False):
-        answered[position] = dataclasses.replace(
-            calls[position], result=result_from_text(text.strip())
-        )
+        record = calls[position]
+        answered[position] = CallRecord(record.turn, record.raw, record.call,
+                                        record.parse_error, result_from_text(text.strip()))
     return answered

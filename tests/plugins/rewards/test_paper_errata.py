@@ -16,8 +16,13 @@ import pytest
 from orchestrl.api import CallRecord, GoldStep, Task, ToolCall, ToolResult, Trajectory
 from orchestrl.plugins.rewards.combined import CombinedReward
 from orchestrl.plugins.rewards.gold import gold_trajectory
-from orchestrl.plugins.rewards.paper_checks import cut_response, reference_response_ok
+from orchestrl.plugins.rewards.paper_checks import (
+    cut_response,
+    reference_response_ok,
+    reference_result_ok,
+)
 from orchestrl.plugins.rewards.paper_pairing import reference_exec
+from orchestrl.plugins.rewards.trl_adapter import to_trajectory
 
 OK = {"status": True, "message": "Success", "data": [{"id": "1"}]}
 
@@ -181,3 +186,79 @@ def test_calls_of_one_turn_take_the_responses_that_follow_the_turn() -> None:
     ]
     # text: c1 c2 r2 | c3 r3 → c1–r2 (error), c2–r3 (OK), c3–none
     assert reference_exec(records, 8_192) == [False, True, False]
+
+
+# ------------------------------------------------------------------ responses read as text
+
+
+def _from_text(response_text: str) -> Trajectory:
+    """One F1 call answered by ``response_text`` in a ``<tool_response>`` block, as the
+    reference's rollout text holds it."""
+    return to_trajectory(
+        '<tool_call>{"name": "F1", "arguments": {"q": "a"}}</tool_call>\n'
+        f"<tool_response>\n{response_text}\n</tool_response>",
+        task_id="t",
+    )
+
+
+def test_a_json_string_response_read_as_text_counts_as_executed(paper) -> None:
+    task = _task(("F1", {"q": "a"}, "done"))
+    # the block's text '"done"' parses (to a string, not a dict): exec 1 → atomic (1 + 1) / 2
+    assert paper.breakdown(_from_text('"done"'), task).terms["paper_atomic"] == 1.0
+    # text that is not JSON is dropped: exec 0 → atomic (1 + 0) / 2
+    assert paper.breakdown(_from_text("done"), task).terms["paper_atomic"] == 0.5
+
+
+def test_a_compact_response_text_is_read_as_shown_not_serialised_again(paper) -> None:
+    response = {"status": True, "data": [{"n": i, "v": i * 7} for i in range(367)]}
+    compact = json.dumps(response, separators=(",", ":"))
+    spaced = json.dumps(response)
+    assert len(compact) <= 8_192 < len(spaced)
+    assert reference_response_ok(spaced, 8_192) is None  # serialised again, its cut fails
+    task = _task(("F1", {"q": "a"}, response))
+    # shown compact and whole, the text parses: exec 1 → atomic 1.0
+    assert paper.breakdown(_from_text(compact), task).terms["paper_atomic"] == 1.0
+    # the same response as a value is serialised with spaces, cut, and fails: atomic 0.5
+    assert paper.breakdown(gold_trajectory(task), task).terms["paper_atomic"] == 0.5
+
+
+def _verdict_by_parsing(content: Any, max_chars: int) -> bool | None:
+    """The reference's rule written out plainly: serialise, cut, parse, judge."""
+    try:
+        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+        parsed = json.loads(cut_response(text, max_chars))
+    except (ValueError, TypeError, RecursionError):
+        return None
+    if isinstance(parsed, dict):
+        return bool(parsed) and "error" not in parsed and parsed.get("status") != False  # noqa: E712
+    return True
+
+
+VALUES = [
+    {}, [], "", "x", '"x"', "{}", 0, 0.0, None, True, False, float("nan"), float("inf"),
+    {"status": 0}, {"status": 0.0}, {"status": -0.0}, {"status": False}, {"status": None},
+    {"status": "false"}, {"error": None}, {"Error": 1}, {1: "a"}, {False: 1}, {None: {}},
+    {"status": True, "data": "x" * 9_000}, {"status": True, "data": ["y" * 50] * 200},
+    {"data": {"error": 1}}, [{"error": 1}], {(1, 2): 3}, {"a": {1, 2}}, "é" * 9_000,
+]
+
+
+@pytest.mark.parametrize("max_chars", [0, 64, 8_192])
+def test_verdicts_without_a_parse_equal_the_serialise_and_parse_rule(max_chars) -> None:
+    for content in VALUES:
+        expected = _verdict_by_parsing(content, max_chars)
+        assert reference_response_ok(content, max_chars) == expected, content
+        text = content if isinstance(content, str) else _dumps_or_none(content)
+        if text is not None:  # the same response read from its text
+            from_text = _from_text(text).calls[0].result
+            assert from_text is not None and from_text.text == text.strip()
+            assert reference_result_ok(from_text, max_chars) == _verdict_by_parsing(
+                text.strip(), max_chars
+            ), text[:40]
+
+
+def _dumps_or_none(value: Any) -> str | None:
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return None

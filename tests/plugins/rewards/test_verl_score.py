@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 
 import pytest
 
@@ -11,6 +13,7 @@ from orchestrl.errors import DataError
 from orchestrl.plugins.rewards.gold import gold_trajectory
 from orchestrl.plugins.rewards.paper_checks import cut_response
 from orchestrl.plugins.rewards.task_codec import task_to_json
+from orchestrl.plugins.rewards.text_trajectory import blocks, records_from_text
 from orchestrl.plugins.rewards.trl_adapter import to_trajectory
 from orchestrl.plugins.rewards.verl_score import compute_score
 from orchestrl.plugins.synthesis.output import write_tasks
@@ -100,3 +103,32 @@ def test_verl_entry_point_reads_the_synth_ground_truth(tmp_path, eval_tasks: lis
 def test_verl_entry_point_rejects_a_bad_ground_truth() -> None:
     with pytest.raises(DataError, match="task column"):
         compute_score("booking", "", "not json")
+
+
+_REGEX_BLOCKS = re.compile(
+    r"<tool_call>.*?(?:</tool_call>|(?=<tool_call>|<tool_response>)|\Z)"
+    r"|<tool_response>(.*?)(?:</tool_response>|\Z)",
+    re.DOTALL,
+)
+"""The block grammar of the module docstring, as one regular expression (the plain reading)."""
+
+_PIECES = ["<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>", "<tool_",
+           "</tool", '{"name": "F", "arguments": {}}', '{"status": true}', "x", "\n", "é", "<"]
+
+
+def test_block_scan_finds_the_blocks_the_grammar_describes() -> None:
+    rng = random.Random(0)
+    for _ in range(3_000):
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 14)))
+        expected = [(m.group(0), m.group(1)) for m in _REGEX_BLOCKS.finditer(text)]
+        assert list(blocks(text)) == expected, text
+
+
+def test_repeated_call_blocks_parse_alike_in_every_turn() -> None:
+    call = '<tool_call>{"name": "F", "arguments": {"q": 1}}</tool_call>'
+    text = f"{call}<tool_response>{{}}</tool_response>{call}<tool_response>[]</tool_response>"
+    first, second = records_from_text(text)
+    assert (first.turn, second.turn) == (0, 1)
+    assert first.call == second.call and first.call is not None
+    assert first.result is not None and not first.result.ok  # {} is a failure
+    assert second.result is not None and second.result.ok and second.result.text == "[]"
