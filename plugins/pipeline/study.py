@@ -197,13 +197,21 @@ def _pooled(runs: list[dict[str, dict[str, tuple[float, float]]]]
     return pooled
 
 
-def _commit() -> str | None:
+def _commit(here: Path = Path(__file__).parent) -> str | None:
+    """The commit of the checkout holding ``here``, ``+changes`` appended when tracked files
+    differ from it (the run's code or configs are then not exactly that commit's); None
+    outside a git checkout."""
     try:
         done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=10, cwd=Path(__file__).parent, check=False)
-    except OSError:
+                              text=True, timeout=10, cwd=here, check=False)
+        changed = subprocess.run(["git", "diff-index", "--quiet", "HEAD", "--"],
+                                 capture_output=True, timeout=10, cwd=here, check=False)
+    except (OSError, subprocess.TimeoutExpired):
         return None
-    return done.stdout.strip() or None
+    commit = done.stdout.strip()
+    if not commit:
+        return None
+    return commit + "+changes" if changed.returncode == 1 else commit
 
 
 def _command() -> str:

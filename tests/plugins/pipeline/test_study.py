@@ -5,10 +5,12 @@ paired comparisons and the report; a rerun reuses every stage."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from orchestrl.plugins.pipeline.study import _commit
 from orchestrl.plugins.synthesis.output import read_tasks
 
 TINY_STUDY = [
@@ -102,3 +104,19 @@ def test_a_world_without_held_out_templates_is_a_one_line_error(plugin_host, run
     assert result.exit_code == 2, result.stderr[-2000:]
     assert "the study needs held-out templates (run.heldout)" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_the_recorded_commit_says_when_the_checkout_has_changes(tmp_path: Path) -> None:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                              cwd=tmp_path, check=True, capture_output=True, text=True).stdout
+
+    assert _commit(tmp_path) is None  # not a checkout
+    git("init", "-q")
+    (tmp_path / "study.yaml").write_text("steps: 6\n")
+    git("add", "study.yaml")
+    git("commit", "-qm", "x")
+    head = git("rev-parse", "--short", "HEAD").strip()
+    assert _commit(tmp_path) == head
+    (tmp_path / "study.yaml").write_text("steps: 8\n")
+    assert _commit(tmp_path) == head + "+changes"
