@@ -37,6 +37,9 @@ class JsonLimits:
 
 
 DEFAULT_LIMITS = JsonLimits()
+SYNTAX_ERROR = "invalid json"
+"""How :func:`loads_bounded`'s reason starts when the text breaks JSON's syntax (every bound
+it applies held up to that point, so plain ``json.loads`` fails on the text too)."""
 
 
 def _reject_constant(name: str) -> Any:
@@ -70,7 +73,7 @@ def loads_bounded(text: str, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
             text, parse_constant=_reject_constant, parse_int=parse_int, parse_float=_float
         )
     except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid json ({exc.msg} at position {exc.pos})") from None
+        raise ValueError(f"{SYNTAX_ERROR} ({exc.msg} at position {exc.pos})") from None
     except RecursionError:
         raise ValueError("json nested too deeply") from None
     if wide or not _within_depth(value, limits.max_depth):

@@ -40,6 +40,7 @@ import re
 from typing import Any
 
 from orchestrl.api import ToolResult
+from orchestrl.plugins.rewards.text_trajectory import breaks_json_syntax
 
 _STRIP = re.compile(r"[ ,./\-_*^]")
 
@@ -183,8 +184,11 @@ def _text_verdict(result: ToolResult, max_chars: int) -> bool | None:
     text = result.text
     assert text is not None
     shown = cut_response(text, max_chars)
-    if shown == text and result.content is not text:
-        return _success(result.content)  # shown as it was read, and decoded: its value
+    if shown == text:  # shown as it was read
+        if result.content is not text:
+            return _success(result.content)  # decoded: its value
+        if breaks_json_syntax(result):
+            return None
     return _parsed_verdict(shown)
 
 

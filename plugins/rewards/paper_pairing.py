@@ -30,18 +30,29 @@ def reference_exec(records: Sequence[CallRecord], max_chars: int) -> list[bool]:
     """The reference's exec verdict of each *parsed* record, in order (see the module docstring)."""
     partner = _pairing(records)
     verdicts: list[bool | None] = []
+    names: list[str] = []
     own = True
     for position, record in enumerate(records):
         if record.call is None:
             continue
         response = partner[position]
-        verdict = None if response is None else _verdict(records[response], max_chars)
-        if response != position or verdict is None:
+        if response != position:
             own = False
-        verdicts.append(verdict)
-    if own:  # each parsed call holds its own kept pair: the lookup by key finds that pair
+            break
+        verdicts.append(_verdict(records[response], max_chars))
+        names.append(record.call.name)
+    if own and _lookup_finds_own(verdicts, names):
         return [v is True for v in verdicts]
     return _lookup(records, partner, max_chars)
+
+
+def _lookup_finds_own(verdicts: list[bool | None], names: list[str]) -> bool:
+    """Whether, with every parsed call paired with its own response, the lookup by key gives
+    each call its own verdict (False for a dropped pair): true when no call whose pair was
+    dropped shares its name, hence its key, with another call (calls of one key take their
+    kept pairs in order, so each takes its own; a lone call without a kept pair finds none)."""
+    dropped = {name for name, verdict in zip(names, verdicts, strict=True) if verdict is None}
+    return not dropped or all(names.count(name) == 1 for name in dropped)
 
 
 def _verdict(record: CallRecord, max_chars: int) -> bool | None:

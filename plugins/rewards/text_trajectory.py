@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from orchestrl.api import CallRecord, ToolResult
-from orchestrl.plugins.parsing.json_bounded import JsonLimits, loads_bounded
+from orchestrl.plugins.parsing.json_bounded import SYNTAX_ERROR, JsonLimits, loads_bounded
 from orchestrl.plugins.parsing.tool_calls import parse_text
 from orchestrl.plugins.rewards.text_memo import TextMemo
 
@@ -131,14 +131,26 @@ def result_from_text(content: Any) -> ToolResult:
 def _parse_result(content: str) -> ToolResult:
     try:
         value = loads_bounded(content, _TOOL_OUTPUT_LIMITS)
-    except ValueError:
+    except ValueError as exc:
         return ToolResult(ok=False, content=content, error_kind="api_error",
-                          message="tool output is not JSON", text=content)
+                          message=f"{NOT_JSON}: {exc}", text=content)
     failed = isinstance(value, dict) and (
         not value or "error" in value or value.get("status") is False
     )
     return ToolResult(ok=not failed, content=value, error_kind="api_error" if failed else None,
                       text=content)
+
+
+NOT_JSON = "tool output is not JSON"
+"""How the message of a result whose text is not JSON starts (then ``: `` and the reason)."""
+
+
+def breaks_json_syntax(result: ToolResult) -> bool:
+    """Whether ``result`` was read from a text that is not JSON by syntax, so that plain
+    ``json.loads`` fails on that text too (other refusals of the bounded reader, such as a
+    too long integer or ``NaN``, are not syntax: ``json.loads`` may still read the text)."""
+    return result.text is not None and result.message.startswith(
+        f"{NOT_JSON}: {SYNTAX_ERROR}")
 
 
 RESULT_MEMO_CHARS = 32_000_000

@@ -240,6 +240,7 @@ VALUES = [
     {"status": "false"}, {"error": None}, {"Error": 1}, {1: "a"}, {False: 1}, {None: {}},
     {"status": True, "data": "x" * 9_000}, {"status": True, "data": ["y" * 50] * 200},
     {"data": {"error": 1}}, [{"error": 1}], {(1, 2): 3}, {"a": {1, 2}}, "é" * 9_000,
+    10**450, [1, 10**450], "[1, 2", '{"a": NaN}', "[" * 200 + "]" * 200,  # read by json alone
 ]
 
 
