@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from orchestrl.api import ToolResult
@@ -154,7 +155,9 @@ def reference_result_ok(result: ToolResult, max_chars: int) -> bool | None:
     return _memoised(result, max_chars, _text_verdict)
 
 
-def _memoised(obj: Any, max_chars: int, verdict_of: Any) -> bool | None:
+def _memoised(
+    obj: Any, max_chars: int, verdict_of: Callable[[Any, int], bool | None]
+) -> bool | None:
     key = id(obj)
     memo = _RESPONSE_MEMO.get(key)
     if memo is not None and memo[0] is obj and memo[1] == max_chars:
