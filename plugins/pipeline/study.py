@@ -85,6 +85,7 @@ def _study(cfg: DictConfig, out: Path, log_file: Any) -> dict[str, Any]:
     world = build_world(cfg)
     data = world.data_version(cfg)
     sampler = world_node(cfg, "sampler", "sampler")
+    world_node(cfg, "eval_policy", "policy")  # the evaluated policy takes the world's options
 
     held = heldout_stages(stage, cfg, data)
     split, heldout = held.split, held.heldout

@@ -20,7 +20,7 @@ TINY_STUDY = [
     "study.resamples=200", "run.sft.args.max_steps=2", "run.grpo.args.max_steps=1",
     "run.grpo.args.per_device_train_batch_size=2", "run.grpo.args.num_generations=2",
     "run.grpo.args.max_completion_length=24", "world.eval_policy.max_new_tokens=16",
-    "world.eval.workers=1",
+    "world.eval.workers=1", "~world.eval_policy.parallel",  # llama.cpp's slots: not transformers'
 ]
 
 
@@ -95,6 +95,17 @@ def test_an_unknown_first_set_is_one_line_before_any_stage(plugin_host, run_cli,
     result = run_cli("run", *TINY_STUDY, "study.eval.first=eval_90")
     assert result.exit_code == 2
     assert "study.eval.first must be one of heldout, eval_80, got 'eval_90'" in result.stderr
+    assert not list((study_env / "home").rglob("split.json"))
+
+
+def test_an_evaluation_option_the_policy_lacks_is_one_line_before_any_stage(
+    plugin_host, run_cli, study_env
+):
+    overrides = [o for o in TINY_STUDY if o != "~world.eval_policy.parallel"]
+    result = run_cli("run", *overrides)  # study.yaml's one llama.cpp slot, on transformers
+    assert result.exit_code == 2
+    assert "world.eval_policy does not fit the policy node" in result.stderr
+    assert "parallel" in result.stderr and "Traceback" not in result.stderr
     assert not list((study_env / "home").rglob("split.json"))
 
 
