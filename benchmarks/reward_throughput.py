@@ -343,10 +343,10 @@ def _check_reference_like(paper: CombinedReward, golds: list) -> None:
     variant as the `paper` preset does (else its speed is not the reference's)."""
     rng, checked = random.Random(1), 0
     for gold, task in golds:
-        steps = reference_like.gold_steps(task)
+        steps, column = reference_like.gold_steps(task), task_to_json(task)
         for trajectory in [gold, *random_variants(gold, rng, 5)]:
             text = reference_like.render(trajectory)
-            ours = verl_score.compute_score("booking", text, task_to_json(task), preset="paper")
+            ours = verl_score.compute_score("booking", text, column, preset="paper")
             theirs = reference_like.compute_score(text, steps)
             if abs(ours - theirs) > 1e-9:
                 raise SystemExit(f"reference_like disagrees with paper on {task.id}: "

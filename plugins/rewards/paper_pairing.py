@@ -31,17 +31,14 @@ def reference_exec(records: Sequence[CallRecord], max_chars: int) -> list[bool]:
     partner = _pairing(records)
     verdicts: list[bool | None] = []
     names: list[str] = []
-    own = True
     for position, record in enumerate(records):
         if record.call is None:
             continue
-        response = partner[position]
-        if response != position:
-            own = False
-            break
-        verdicts.append(_verdict(records[response], max_chars))
+        if partner[position] != position:  # paired with another's response: look up by key
+            return _lookup(records, partner, max_chars)
+        verdicts.append(_verdict(record, max_chars))
         names.append(record.call.name)
-    if own and _lookup_finds_own(verdicts, names):
+    if _lookup_finds_own(verdicts, names):
         return [v is True for v in verdicts]
     return _lookup(records, partner, max_chars)
 

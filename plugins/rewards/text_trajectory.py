@@ -59,7 +59,7 @@ def blocks(text: str) -> Iterator[tuple[str, str | None]]:
     (included), else up to the next ``<tool_call>`` or ``<tool_response>``, else to the end; a
     response's body runs to its ``</tool_response>``, else to the end. Found with ``str.find``
     (linear, and no per-character work in Python)."""
-    position, end = 0, len(text)
+    end = len(text)
     call, response = text.find(CALL_OPEN), text.find(RESPONSE_OPEN)
     while call >= 0 or response >= 0:
         if response < 0 or 0 <= call < response:  # a call block starts first
@@ -75,11 +75,10 @@ def blocks(text: str) -> Iterator[tuple[str, str | None]]:
             close = text.find(RESPONSE_CLOSE, body)
             stop = end if close < 0 else close + len(RESPONSE_CLOSE)
             yield text[response:stop], text[body:end if close < 0 else close]
-        position = stop
-        if call >= 0 and call < position:
-            call = text.find(CALL_OPEN, position)
-        if response >= 0 and response < position:
-            response = text.find(RESPONSE_OPEN, position)
+        if 0 <= call < stop:
+            call = text.find(CALL_OPEN, stop)
+        if 0 <= response < stop:
+            response = text.find(RESPONSE_OPEN, stop)
 
 
 def _parsed_block(block: str, turn: int) -> list[CallRecord]:
