@@ -11,8 +11,9 @@ After decoding, :func:`loads_bounded` walks the value the general way (:func:`ch
 only when it could fail there: a decoded text has only ``str`` keys, plain values and fewer
 parts than characters, its floats are finite and its integers short (the hooks saw to that
 while decoding), so what is left is nesting (:func:`_within_depth`, which visits only
-containers, depth first) and an integer that passed the digit bound but not ``check_value``'s
-``bit_length`` bound (flagged by the hook). When either could fail, ``check_value`` runs and
+containers, depth first, and only when the text has more brackets than the depth bound) and
+an integer that passed the digit bound but not ``check_value``'s ``bit_length`` bound
+(flagged by the hook). When either could fail, ``check_value`` runs and
 raises exactly as it always did.
 """
 
@@ -76,9 +77,16 @@ def loads_bounded(text: str, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
         raise ValueError(f"{SYNTAX_ERROR} ({exc.msg} at position {exc.pos})") from None
     except RecursionError:
         raise ValueError("json nested too deeply") from None
-    if wide or not _within_depth(value, limits.max_depth):
+    if wide or (_brackets(text) > limits.max_depth and not _within_depth(value, limits.max_depth)):
         check_value(value, limits)  # the reason, as check_value gives it
     return value
+
+
+def _brackets(text: str) -> int:
+    """An upper bound on the lists and objects in the value ``text`` decodes to (every one
+    opens with a bracket; brackets inside strings only raise it), so on its depth: a text
+    with no more than ``max_depth`` brackets needs no walk (most tool outputs)."""
+    return text.count("{") + text.count("[")
 
 
 _NESTED = frozenset({dict, list})

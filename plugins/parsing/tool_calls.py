@@ -178,6 +178,16 @@ def parse_messages(
 
 
 def _parse_tagged(text: str, turn: int, limits: ParseLimits) -> list[CallRecord]:
+    close = len(text) - len(_CLOSE)
+    if (close >= len(_OPEN) and text.startswith(_OPEN) and text.find(_CLOSE) == close
+            and text.find(_OPEN, 1) < 0 and limits.max_records > 0 and limits.max_calls > 0):
+        # exactly one closed block (as a rollout text's blocks are read one by one): what
+        # _scan_tagged yields for it, without the scan
+        return _decode_payload(text[len(_OPEN) : close].strip(), _clip(text, limits), turn, limits)
+    return _scan_tagged(text, turn, limits)
+
+
+def _scan_tagged(text: str, turn: int, limits: ParseLimits) -> list[CallRecord]:
     records: list[CallRecord] = []
     for match in _BLOCK.finditer(text):
         if len(records) >= limits.max_records:

@@ -119,6 +119,20 @@ def test_ordinary_tool_output_is_not_walked_whole(monkeypatch) -> None:
     assert len(walked) == 2
 
 
+def test_depth_walk_runs_only_past_the_bracket_bound(monkeypatch) -> None:
+    walks = []
+    real = json_bounded._within_depth
+    monkeypatch.setattr(json_bounded, "_within_depth", lambda *a: walks.append(a) or real(*a))
+    limits = JsonLimits(max_depth=3)
+    assert loads_bounded('{"a": [{"b": "[[[]]]"}]}', limits) == {"a": [{"b": "[[[]]]"}]}
+    assert walks  # 6 brackets (3 of them in a string) > 3: walked, and within the bound
+    walks.clear()
+    assert loads_bounded('{"a": [{"b": 1}], "c": "x"}', limits) == {"a": [{"b": 1}], "c": "x"}
+    assert not walks  # 3 brackets, so at most 3 containers: nothing 3 levels deep
+    with pytest.raises(ValueError, match="nested deeper than 3"):
+        loads_bounded("[[[[1]]]]", limits)
+
+
 def test_within_depth_is_check_values_depth_bound() -> None:
     rng = random.Random(3)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from orchestrl.api import ToolCall
+from orchestrl.plugins.parsing import tool_calls
 from orchestrl.plugins.parsing.tool_calls import (
     ParseLimits,
     parse_message,
@@ -349,3 +350,34 @@ def test_a_message_with_one_memoised_call_parses_as_without_the_memo(group) -> N
                     assert [type(v) for v in call.arguments.values()] == [
                         type(v) for v in second.values()
                     ]
+
+
+ONE_BLOCK_PAYLOADS = [
+    '{"name": "f", "arguments": {"a": 1}}', ' \n{"name": "f"}\n ', "", " ", "[]", "{}",
+    '[{"name": "f"}, {"name": "g", "arguments": {"x": [1, {"y": null}]}}]', '{"name": ""}',
+    '{"name": "f", "arguments": "{\\"a\\": 2}"}', '{"name": "f", "arguments": 3}', "not json",
+    '{"name": "f", "arguments": {"a": NaN}}', '{"name": "' + "n" * 300 + '"}', "[" * 40 + "]" * 40,
+    '{"name": "f", "arguments": {"a": "' + "x" * 3_000 + '"}}', '{"name": "f"} {"name": "g"}',
+    '{"name": "f", "arguments": {"tag": "</tool_call"}}', "<tool_call", "</tool_call",
+]
+
+
+@pytest.mark.parametrize("payload", ONE_BLOCK_PAYLOADS)
+@pytest.mark.parametrize("limits", [
+    ParseLimits(), ParseLimits(max_calls=1), ParseLimits(max_calls=0), ParseLimits(max_records=0),
+    ParseLimits(max_raw_chars=10),
+])
+def test_one_closed_block_parses_as_the_scan_reads_it(payload: str, limits: ParseLimits) -> None:
+    for text in (f"<tool_call>{payload}</tool_call>", f"<tool_call>{payload}",
+                 f"x<tool_call>{payload}</tool_call>", f"<tool_call>{payload}</tool_call>\n",
+                 f"<tool_call>{payload}</tool_call><tool_call>{payload}</tool_call>"):
+        assert parse_text(text, turn=2, limits=limits) == tool_calls._scan_tagged(text, 2, limits)
+
+
+def test_one_closed_block_is_not_scanned(monkeypatch) -> None:
+    scanned = []
+    monkeypatch.setattr(tool_calls, "_scan_tagged", lambda *args: scanned.append(args) or [])
+    [record] = parse_text('<tool_call>\n{"name": "f", "arguments": {"a": 1}}\n</tool_call>')
+    assert record.call == ToolCall("f", {"a": 1}) and not scanned
+    parse_text('<tool_call>{"name": "f"}</tool_call> <tool_call>{"name": "g"}</tool_call>')
+    assert len(scanned) == 1
