@@ -15,6 +15,11 @@ containers, depth first, and only when the text has more brackets than the depth
 an integer that passed the digit bound but not ``check_value``'s ``bit_length`` bound
 (flagged by the hook). When either could fail, ``check_value`` runs and
 raises exactly as it always did.
+
+When msgspec is installed, a text with no run of digits long enough to break the integer
+bounds is decoded by msgspec first (:func:`_fast_value`: the same value, no hooks, about
+twice as fast); whatever msgspec refuses is decoded as above, so results and reasons never
+depend on msgspec being there.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 
@@ -58,7 +64,17 @@ def loads_bounded(text: str, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
     """Decode ``text`` as one JSON value within ``limits``; raise ValueError saying why not."""
     if len(text) > limits.max_chars:
         raise ValueError(f"json text of {len(text)} characters exceeds {limits.max_chars}")
+    value = _fast_value(text, limits)
+    if value is _NOT_FAST:
+        value = _hooked_value(text, limits)
+    if _brackets(text) > limits.max_depth and not _within_depth(value, limits.max_depth):
+        check_value(value, limits)  # the reason, as check_value gives it
+    return value
 
+
+def _hooked_value(text: str, limits: JsonLimits) -> Any:
+    """``text``'s value through :mod:`json` with the number hooks; ValueError saying why not
+    (after :func:`check_value` when an integer passed the digit bound but not the bit bound)."""
     wide: list[int] = []  # integers check_value would refuse by bit_length
 
     def parse_int(digits: str) -> int:
@@ -77,9 +93,55 @@ def loads_bounded(text: str, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
         raise ValueError(f"{SYNTAX_ERROR} ({exc.msg} at position {exc.pos})") from None
     except RecursionError:
         raise ValueError("json nested too deeply") from None
-    if wide or (_brackets(text) > limits.max_depth and not _within_depth(value, limits.max_depth)):
-        check_value(value, limits)  # the reason, as check_value gives it
+    if wide:
+        check_value(value, limits)
     return value
+
+
+_NOT_FAST = object()
+_DIGITS = bytes.maketrans(b"0123456789", b"0" * 10)
+
+
+def _fast_value(text: str, limits: JsonLimits) -> Any:
+    """``text``'s value through msgspec, when it is installed and the text has no run of
+    digits that could make an integer break the bounds (:func:`_safe_digits`); else
+    :data:`_NOT_FAST`, as for anything msgspec refuses (syntax errors, ``NaN``, numbers out
+    of a float's range, lone surrogates, deep nesting): :func:`_hooked_value` then decides,
+    with its reason. What msgspec accepts it decodes to the value :mod:`json` gives (see
+    :func:`~orchestrl.plugins.cache.codec.parse_json`), about twice as fast, and that value
+    passes the number hooks: finite floats, and integers short enough for both bounds."""
+    if _MSGSPEC is None:
+        return _NOT_FAST
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return _NOT_FAST
+    if b"0" * (_safe_digits(limits) + 1) in data.translate(_DIGITS):
+        return _NOT_FAST
+    try:
+        return _MSGSPEC.decode(data)
+    except _MSGSPEC_ERRORS:
+        return _NOT_FAST
+
+
+@lru_cache(maxsize=64)
+def _safe_digits(limits: JsonLimits) -> int:
+    """The most digits an integer may have and pass both bounds whatever its digits are
+    (``max_int_digits``, and ``bit_length`` at most ``max_int_digits * 3.33``)."""
+    bits = limits.max_int_digits * 3.33
+    digits = max(0, min(limits.max_int_digits, int(bits / math.log2(10)) + 1))
+    while digits > 0 and (10**digits - 1).bit_length() > bits:
+        digits -= 1
+    return digits
+
+
+try:  # an optional accelerator, see _fast_value
+    import msgspec
+
+    _MSGSPEC: Any = msgspec.json.Decoder()
+    _MSGSPEC_ERRORS: Any = (msgspec.MsgspecError, RecursionError)
+except ImportError:  # pragma: no cover - depends on the installation
+    _MSGSPEC = None
 
 
 def _brackets(text: str) -> int:

@@ -3,6 +3,7 @@ decoded value (check_value after every decode) did, on ordinary and hostile text
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import time
@@ -45,7 +46,12 @@ CASES = [
     "[1,]", "{", '{"a" 1}', '"\\', "[1] x", "[01]", '"\\x"', "\x00", "[\n1\n]",
     '"' + '\\"' * 20 + '"', "[" * 3 + "]" * 2, "]" * 3 + "[" * 3, "{[}]",
     '"' + "a" * 50 + '"',  # longer than the smallest max_chars
+    "\ufeff1", '"\ud800"', '"\\ud800"', '"\\udc00x"', "\u00a01", '"a\x01"', "[1,\t2]\r\n",
+    '{"a": 1, "a": [2]}', "-0.0", "1e-400", "2e-324", "4.9e-324", '"\\u00e9\u00e9\U0001f600"',
+    "9" * 212 + "e96", "-" + "9" * 309 + ".5", "[" + "7" * 213 + "]",
 ]
+for digits in range(0, 70, 3):  # around the digit bounds of every LIMITS entry
+    CASES += ["9" * digits, f'["{"1" * digits}", {"8" * digits}]', "1" + "0" * digits + ".5"]
 for depth in (0, 1, 2, 3, 4, 31, 32, 33, 127, 128, 129, 1_500):
     CASES += [_nest(depth), _nest(depth, kinds="["), _nest(depth, kinds="{"), _nest(depth, "[]")]
     CASES.append("[" + ",".join([_nest(depth, "0")] * 3) + "]")
@@ -80,10 +86,36 @@ def _outcome(load, text: str, limits: JsonLimits) -> tuple[str, object]:
     return "value", exact_bytes(value)
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["msgspec", "json only"])
 @pytest.mark.parametrize("limits", LIMITS, ids=range(len(LIMITS)))
-def test_loads_bounded_is_the_checked_path_on_every_case(limits: JsonLimits) -> None:
+def test_loads_bounded_is_the_checked_path_on_every_case(
+    limits: JsonLimits, fast: bool, monkeypatch
+) -> None:
+    if not fast:
+        monkeypatch.setattr(json_bounded, "_MSGSPEC", None)
     for text in CASES:
         assert _outcome(loads_bounded, text, limits) == _outcome(_checked, text, limits), text
+
+
+def test_ordinary_text_is_decoded_by_msgspec_and_the_rest_by_json(monkeypatch) -> None:
+    hooked = []
+    real = json_bounded._hooked_value
+    monkeypatch.setattr(json_bounded, "_hooked_value", lambda *a: hooked.append(a[0]) or real(*a))
+    ordinary = '{"id": "382161796", "price": 12.5, "n": ' + "9" * 64 + ', "name": "Zürich 🚗"}'
+    assert loads_bounded(ordinary) == json.loads(ordinary) and not hooked
+    refused = ["9" * 65, '{"a": "' + "1" * 65 + '"}', "NaN", "1e400", '"\ud800"', "[1,]", "\ud800"]
+    for text in refused:
+        with contextlib.suppress(ValueError):
+            loads_bounded(text)
+    assert hooked == refused  # each decided by json, with json's reason
+
+
+def test_safe_digits_is_the_longest_run_that_passes_both_bounds() -> None:
+    for most in [*range(0, 90), 400, 4_000]:
+        bits = most * 3.33
+        digits = json_bounded._safe_digits(JsonLimits(max_int_digits=most))
+        assert digits <= most and (10**digits - 1).bit_length() <= bits
+        assert digits == most or (10 ** (digits + 1) - 1).bit_length() > bits
 
 
 def test_loads_bounded_is_the_checked_path_on_random_json() -> None:
