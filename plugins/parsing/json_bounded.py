@@ -16,10 +16,10 @@ an integer that passed the digit bound but not ``check_value``'s ``bit_length`` 
 (flagged by the hook). When either could fail, ``check_value`` runs and
 raises exactly as it always did.
 
-When msgspec is installed, a text with no run of digits long enough to break the integer
-bounds is decoded by msgspec first (:func:`_fast_value`: the same value, no hooks, about
-twice as fast); whatever msgspec refuses is decoded as above, so results and reasons never
-depend on msgspec being there.
+Texts whose digits cannot break the integer bounds skip the hooks (:func:`_value`): msgspec
+decodes them when installed (the same value, about twice as fast), else, or when msgspec
+refuses them, :mod:`json` with the other hooks only; results and reasons are the hooked
+path's either way, and never depend on msgspec being there.
 """
 
 from __future__ import annotations
@@ -64,12 +64,43 @@ def loads_bounded(text: str, limits: JsonLimits = DEFAULT_LIMITS) -> Any:
     """Decode ``text`` as one JSON value within ``limits``; raise ValueError saying why not."""
     if len(text) > limits.max_chars:
         raise ValueError(f"json text of {len(text)} characters exceeds {limits.max_chars}")
-    value = _fast_value(text, limits)
-    if value is _NOT_FAST:
-        value = _hooked_value(text, limits)
+    value = _value(text, limits)
     if _brackets(text) > limits.max_depth and not _within_depth(value, limits.max_depth):
         check_value(value, limits)  # the reason, as check_value gives it
     return value
+
+
+def _value(text: str, limits: JsonLimits) -> Any:
+    """``text``'s value with its numbers within ``limits``; ValueError saying why not.
+
+    The text's digits are looked at first (as bytes, with every digit mapped to ``0``):
+
+    * a run longer than :func:`_safe_digits` may be an integer out of bounds: :mod:`json`
+      with the number hooks decides (:func:`_hooked_value`);
+    * else msgspec, when installed, decodes the text: what it accepts it decodes to the value
+      :mod:`json` gives (see :func:`~orchestrl.plugins.cache.codec.parse_json`), about twice
+      as fast, and that value's floats are finite (msgspec refuses the others);
+    * what it refuses (a syntax error, ``NaN``, a float out of range, a lone surrogate escape,
+      deep nesting), or everything without msgspec, is decoded by :mod:`json` with the hooks
+      but the integer one (:data:`_SHORT_INTEGERS`), which could not fail, so the outcome and
+      its reason are :func:`_hooked_value`'s either way.
+    """
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return _hooked_value(text, limits)
+    digits = data.translate(_DIGITS)
+    if b"0" * (_safe_digits(limits) + 1) in digits:
+        return _hooked_value(text, limits)
+    if _MSGSPEC is not None:
+        try:
+            return _MSGSPEC.decode(data)
+        except _MSGSPEC_ERRORS:
+            pass
+    return _json_value(text, _SHORT_INTEGERS)
+
+
+_DIGITS = bytes.maketrans(b"0123456789", b"0" * 10)
 
 
 def _hooked_value(text: str, limits: JsonLimits) -> Any:
@@ -85,43 +116,28 @@ def _hooked_value(text: str, limits: JsonLimits) -> Any:
             wide.append(value)
         return value
 
-    try:
-        value = json.loads(
-            text, parse_constant=_reject_constant, parse_int=parse_int, parse_float=_float
-        )
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{SYNTAX_ERROR} ({exc.msg} at position {exc.pos})") from None
-    except RecursionError:
-        raise ValueError("json nested too deeply") from None
+    decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_int=parse_int,
+                               parse_float=_float)
+    value = _json_value(text, decoder)
     if wide:
         check_value(value, limits)
     return value
 
 
-_NOT_FAST = object()
-_DIGITS = bytes.maketrans(b"0123456789", b"0" * 10)
+_SHORT_INTEGERS = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_float)
+""":func:`_hooked_value`'s decoder for a text whose integers are all within the bounds."""
 
 
-def _fast_value(text: str, limits: JsonLimits) -> Any:
-    """``text``'s value through msgspec, when it is installed and the text has no run of
-    digits that could make an integer break the bounds (:func:`_safe_digits`); else
-    :data:`_NOT_FAST`, as for anything msgspec refuses (syntax errors, ``NaN``, numbers out
-    of a float's range, lone surrogates, deep nesting): :func:`_hooked_value` then decides,
-    with its reason. What msgspec accepts it decodes to the value :mod:`json` gives (see
-    :func:`~orchestrl.plugins.cache.codec.parse_json`), about twice as fast, and that value
-    passes the number hooks: finite floats, and integers short enough for both bounds."""
-    if _MSGSPEC is None:
-        return _NOT_FAST
+def _json_value(text: str, decoder: json.JSONDecoder) -> Any:
+    """``json.loads(text)`` with ``decoder``'s hooks (json.loads refuses a BOM first)."""
     try:
-        data = text.encode()
-    except UnicodeEncodeError:  # a lone surrogate
-        return _NOT_FAST
-    if b"0" * (_safe_digits(limits) + 1) in data.translate(_DIGITS):
-        return _NOT_FAST
-    try:
-        return _MSGSPEC.decode(data)
-    except _MSGSPEC_ERRORS:
-        return _NOT_FAST
+        if text.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return decoder.decode(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{SYNTAX_ERROR} ({exc.msg} at position {exc.pos})") from None
+    except RecursionError:
+        raise ValueError("json nested too deeply") from None
 
 
 @lru_cache(maxsize=64)
@@ -135,7 +151,7 @@ def _safe_digits(limits: JsonLimits) -> int:
     return digits
 
 
-try:  # an optional accelerator, see _fast_value
+try:  # an optional accelerator, see _value
     import msgspec
 
     _MSGSPEC: Any = msgspec.json.Decoder()
