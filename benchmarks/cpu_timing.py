@@ -6,6 +6,10 @@ adding up to at least ``min_seconds`` of this process's CPU time (``time.process
 other work on a shared machine inflates wall time, not it), in ``rounds`` rounds that run every
 path in turn (so that every path sees the same share of the machine's load), and keeps each
 round's rate; :class:`Rates` gives their median, min and max.
+
+The machine's speed drifts within seconds, so a ratio of two paths' medians can be off by
+tens of percent. :func:`paired_rates` times a baseline right before each timing of each
+path and keeps the per-round ratio: its median is the figure to compare paths by.
 """
 
 from __future__ import annotations
@@ -73,3 +77,31 @@ def interleaved_rates(paths: Sequence[Timed], rounds: int, min_seconds: float) -
             path.run(path.setup())
             kept.append(timed_rate(path, min_seconds))
     return [Rates(tuple(kept)) for kept in rates]
+
+
+@dataclass(frozen=True)
+class Paired:
+    """A path's rates and, per round, its rate over the baseline's rate timed just before."""
+
+    rates: Rates
+    ratios: Rates
+
+
+def paired_rates(
+    paths: Sequence[Timed], baseline: Timed, rounds: int, min_seconds: float
+) -> tuple[Rates, list[Paired]]:
+    """Like :func:`interleaved_rates`, with ``baseline`` timed (after its own untimed pass)
+    right before each path in each round; each path's ratio in a round is its rate over that
+    timing of the baseline. Returns the baseline's rates (all its timings) and each path's."""
+    rates: list[list[float]] = [[] for _ in paths]
+    ratios: list[list[float]] = [[] for _ in paths]
+    bases: list[float] = []
+    for _ in range(rounds):
+        for path, kept, ratio in zip(paths, rates, ratios, strict=True):
+            baseline.run(baseline.setup())
+            bases.append(timed_rate(baseline, min_seconds))
+            path.run(path.setup())
+            kept.append(timed_rate(path, min_seconds))
+            ratio.append(kept[-1] / bases[-1])
+    paired = [Paired(Rates(tuple(r)), Rates(tuple(q))) for r, q in zip(rates, ratios, strict=True)]
+    return Rates(tuple(bases)), paired

@@ -44,15 +44,17 @@ memos are emptied (untimed) before each timed pass (:data:`MEMO_LEVELS`):
   trajectory here), which alone bounds the rate well below the messages target;
 * "cold": every memo emptied, the gold sides prepared again too.
 
-Each row is compared with a baseline timed in the same rounds: :mod:`reference_like`, a plain
+Each row is compared with a baseline timed right before it in every round
+(:func:`cpu_timing.paired_rates`; this machine's speed drifts within seconds):
+:mod:`reference_like`, a plain
 re-implementation of the reference's ``compute_score`` that reads each gold trajectory as the
 reference's rollout text renders it (responses serialised and cut at 8,192 characters) and
 parses every block afresh, as the reference does. Before timing, the benchmark checks that it
 gives the `paper` preset's score on every rendered trajectory (gold and perturbed). The issue
 measured the reference at 2,684/s on an idle machine; the column ``needed`` is each target over
 that rate (the speed-up over the reference the target asks for), and the last column says
-whether the row's median ratio to the same run's baseline reaches it. `paper` is also timed on
-the reference's own input, through orchestrl's verl entry point
+whether the median of the row's per-round ratios to the baseline reaches it. `paper` is also
+timed on the reference's own input, through orchestrl's verl entry point
 (:func:`~orchestrl.plugins.rewards.verl_score.compute_score`) on the same rendered texts.
 
 The second table scores all tasks (train and eval) and their perturbed variants with every
@@ -73,7 +75,7 @@ from types import SimpleNamespace
 from typing import NamedTuple
 
 import reference_like
-from cpu_timing import Timed, interleaved_rates
+from cpu_timing import Timed, interleaved_rates, paired_rates
 
 from orchestrl.api import CallRecord, ToolCall, Trajectory
 from orchestrl.config import compose
@@ -313,28 +315,32 @@ def _gold_table(
         grpo("new records+texts", "graduated", "all new", "messages",
              fresh_records=True, fresh_texts=True),
     ]
-    rates = interleaved_rates([row.path for row in rows], repeats, min_seconds)
-    base = rates[0].median
+    base, timed = paired_rates([row.path for row in rows[1:]], rows[0].path, repeats, min_seconds)
     print(
         f"\n{'train_101 gold (' + str(n) + ' trajectories)':<44}{'median':>8}{'min-max':>13}"
-        f"{'target':>8}{'met':>5}{'vs base':>9}{'needed':>8}{'met':>5}"
+        f"{'target':>8}{'met':>5}{'vs base':>9}{'range':>11}{'needed':>8}{'met':>5}"
     )
-    for row, rate in zip(rows, rates, strict=True):
+    print(f"{rows[0].path.label:<44}{base.median:>8,.0f}{base.spread():>13}{'':>13}"
+          f"{1:>8.2f}x")
+    for row, paired in zip(rows[1:], timed, strict=True):
+        rate, ratio = paired.rates, paired.ratios.median
         goal = GOLD_TARGETS.get(row.target or "")
         line = f"{row.path.label:<44}{rate.median:>8,.0f}{rate.spread():>13}"
-        ratio = rate.median / base
+        spread = f"{paired.ratios.low:.2f}-{paired.ratios.high:.2f}"
         if goal:
             needed = goal / REFERENCE_RATE
-            line += (f"{goal:>8,.0f}{_yes(rate.median >= goal):>5}{ratio:>8.2f}x"
+            line += (f"{goal:>8,.0f}{_yes(rate.median >= goal):>5}{ratio:>8.2f}x{spread:>11}"
                      f"{needed:>7.2f}x{_yes(ratio >= needed):>5}")
         else:
-            line += f"{'':>13}{ratio:>8.2f}x"
+            line += f"{'':>13}{ratio:>8.2f}x{spread:>11}"
         print(line)
     print(
         f"(rates: trajectories per CPU second, median and range of {repeats} rounds of passes"
         f" adding up to {min_seconds:g} s each; met: the median reaches the target;"
+        " vs base: the median over rounds of the row's rate over the baseline's, timed right"
+        " before it in the same round (range: those ratios' min-max);"
         f" needed: the target over the reference's idle {REFERENCE_RATE:,}/s; the second met:"
-        " the median's ratio to the same run's reference-like baseline reaches it)"
+        " the median ratio reaches it)"
     )
 
 

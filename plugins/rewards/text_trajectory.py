@@ -58,27 +58,30 @@ def blocks(text: str) -> Iterator[tuple[str, str | None]]:
     ``text``, in text order. A call block runs from ``<tool_call>`` to its ``</tool_call>``
     (included), else up to the next ``<tool_call>`` or ``<tool_response>``, else to the end; a
     response's body runs to its ``</tool_response>``, else to the end. Found with ``str.find``
-    (linear, and no per-character work in Python)."""
-    end = len(text)
-    call, response = text.find(CALL_OPEN), text.find(RESPONSE_OPEN)
-    while call >= 0 or response >= 0:
-        if response < 0 or 0 <= call < response:  # a call block starts first
+    (no per-character work in Python), each search bounded by the next response tag, so that
+    the text is scanned about once (a response's body by its closing tag's search only)."""
+    end, position = len(text), 0
+    response = text.find(RESPONSE_OPEN)
+    while True:
+        limit = end if response < 0 else response
+        call = text.find(CALL_OPEN, position, limit)
+        if call >= 0:  # a call block comes first
             body = call + len(CALL_OPEN)
-            stops = [s for s in (text.find(CALL_CLOSE, body), text.find(CALL_OPEN, body),
-                                 text.find(RESPONSE_OPEN, body)) if s >= 0]
-            stop = min(stops, default=end)
-            if text.startswith(CALL_CLOSE, stop):
-                stop += len(CALL_CLOSE)
-            yield text[call:stop], None
-        else:
+            close = text.find(CALL_CLOSE, body, limit)
+            following = text.find(CALL_OPEN, body, limit if close < 0 else close)
+            if following >= 0:
+                position = following
+            else:
+                position = limit if close < 0 else close + len(CALL_CLOSE)
+            yield text[call:position], None
+        elif response >= 0:
             body = response + len(RESPONSE_OPEN)
             close = text.find(RESPONSE_CLOSE, body)
-            stop = end if close < 0 else close + len(RESPONSE_CLOSE)
-            yield text[response:stop], text[body:end if close < 0 else close]
-        if 0 <= call < stop:
-            call = text.find(CALL_OPEN, stop)
-        if 0 <= response < stop:
-            response = text.find(RESPONSE_OPEN, stop)
+            position = end if close < 0 else close + len(RESPONSE_CLOSE)
+            yield text[response:position], text[body:end if close < 0 else close]
+            response = text.find(RESPONSE_OPEN, position)
+        else:
+            return
 
 
 def _parsed_block(block: str, turn: int) -> list[CallRecord]:
