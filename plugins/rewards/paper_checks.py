@@ -65,7 +65,7 @@ def reference_value_equal(predicted: Any, gold: Any) -> bool:
         )
     if isinstance(gold, str):
         return isinstance(predicted, str) and (
-            reference_standardize(predicted) == reference_standardize(gold)
+            predicted == gold or reference_standardize(predicted) == reference_standardize(gold)
         )
     if isinstance(gold, dict):
         return isinstance(predicted, dict) and _bfcl_dict_ok(predicted, gold)
