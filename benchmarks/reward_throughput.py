@@ -318,7 +318,7 @@ def _gold_table(
     base, timed = paired_rates([row.path for row in rows[1:]], rows[0].path, repeats, min_seconds)
     print(
         f"\n{'train_101 gold (' + str(n) + ' trajectories)':<44}{'median':>8}{'min-max':>13}"
-        f"{'target':>8}{'met':>5}{'vs base':>9}{'range':>11}{'needed':>8}{'met':>5}"
+        f"{'target':>8}{'met':>5}{'vs base':>9}{'range':>13}{'needed':>8}{'met':>5}"
     )
     print(f"{rows[0].path.label:<44}{base.median:>8,.0f}{base.spread():>13}{'':>13}"
           f"{1:>8.2f}x")
@@ -329,10 +329,10 @@ def _gold_table(
         spread = f"{paired.ratios.low:.2f}-{paired.ratios.high:.2f}"
         if goal:
             needed = goal / REFERENCE_RATE
-            line += (f"{goal:>8,.0f}{_yes(rate.median >= goal):>5}{ratio:>8.2f}x{spread:>11}"
+            line += (f"{goal:>8,.0f}{_yes(rate.median >= goal):>5}{ratio:>8.2f}x{spread:>13}"
                      f"{needed:>7.2f}x{_yes(ratio >= needed):>5}")
         else:
-            line += f"{'':>13}{ratio:>8.2f}x{spread:>11}"
+            line += f"{'':>13}{ratio:>8.2f}x{spread:>13}"
         print(line)
     print(
         f"(rates: trajectories per CPU second, median and range of {repeats} rounds of passes"
