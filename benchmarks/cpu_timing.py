@@ -1,15 +1,13 @@
 """CPU-time rates for the benchmarks: many passes per timing, median and spread over rounds.
 
 A pass over a small batch lasts a few milliseconds, so one pass per timing (best of a few)
-mostly measures the machine's noise. :func:`interleaved_rates` times each path over passes
-adding up to at least ``min_seconds`` of this process's CPU time (``time.process_time``:
-other work on a shared machine inflates wall time, not it), in ``rounds`` rounds that run every
-path in turn (so that every path sees the same share of the machine's load), and keeps each
-round's rate; :class:`Rates` gives their median, min and max.
-
-The machine's speed drifts within seconds, so a ratio of two paths' medians can be off by
-tens of percent. :func:`paired_rates` times a baseline right before each timing of each
-path and keeps the per-round ratio: its median is the figure to compare paths by.
+mostly measures the machine's noise. :func:`timed_rate` times a path over passes adding up to
+at least ``min_seconds`` of this process's CPU time (``time.process_time``: other work on a
+shared machine inflates wall time, not it). The machine's speed still drifts within seconds,
+so a ratio of two paths' medians can be off by tens of percent: :func:`paired_rates` runs
+``rounds`` rounds over every path, times a baseline right before each path's timing and keeps
+each round's rate and ratio; :class:`Rates` gives their median, min and max, and the median
+ratio is the figure to compare paths by.
 """
 
 from __future__ import annotations
@@ -68,17 +66,6 @@ def timed_rate(path: Timed, min_seconds: float) -> float:
     return passes * path.items / spent if spent > 0 else float("inf")
 
 
-def interleaved_rates(paths: Sequence[Timed], rounds: int, min_seconds: float) -> list[Rates]:
-    """Each path's rate in each of ``rounds`` rounds; in a round every path runs one untimed
-    pass (its warm state: another path may have emptied a memo), then its timed passes."""
-    rates: list[list[float]] = [[] for _ in paths]
-    for _ in range(rounds):
-        for path, kept in zip(paths, rates, strict=True):
-            path.run(path.setup())
-            kept.append(timed_rate(path, min_seconds))
-    return [Rates(tuple(kept)) for kept in rates]
-
-
 @dataclass(frozen=True)
 class Paired:
     """A path's rates and, per round, its rate over the baseline's rate timed just before."""
@@ -90,18 +77,22 @@ class Paired:
 def paired_rates(
     paths: Sequence[Timed], baseline: Timed, rounds: int, min_seconds: float
 ) -> tuple[Rates, list[Paired]]:
-    """Like :func:`interleaved_rates`, with ``baseline`` timed (after its own untimed pass)
-    right before each path in each round; each path's ratio in a round is its rate over that
-    timing of the baseline. Returns the baseline's rates (all its timings) and each path's."""
+    """Each path's rate in each of ``rounds`` rounds, with ``baseline`` timed right before it;
+    a path's ratio in a round is its rate over that timing of the baseline. Every timing
+    follows one untimed pass of its path (its warm state: another path may have emptied a
+    memo). Returns the baseline's rates (all its timings) and each path's."""
     rates: list[list[float]] = [[] for _ in paths]
     ratios: list[list[float]] = [[] for _ in paths]
     bases: list[float] = []
     for _ in range(rounds):
         for path, kept, ratio in zip(paths, rates, ratios, strict=True):
-            baseline.run(baseline.setup())
-            bases.append(timed_rate(baseline, min_seconds))
-            path.run(path.setup())
-            kept.append(timed_rate(path, min_seconds))
+            bases.append(_warm_rate(baseline, min_seconds))
+            kept.append(_warm_rate(path, min_seconds))
             ratio.append(kept[-1] / bases[-1])
     paired = [Paired(Rates(tuple(r)), Rates(tuple(q))) for r, q in zip(rates, ratios, strict=True)]
     return Rates(tuple(bases)), paired
+
+
+def _warm_rate(path: Timed, min_seconds: float) -> float:
+    path.run(path.setup())
+    return timed_rate(path, min_seconds)

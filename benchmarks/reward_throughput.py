@@ -75,7 +75,7 @@ from types import SimpleNamespace
 from typing import NamedTuple
 
 import reference_like
-from cpu_timing import Timed, interleaved_rates, paired_rates
+from cpu_timing import Timed, paired_rates
 
 from orchestrl.api import CallRecord, ToolCall, Trajectory
 from orchestrl.config import compose
@@ -165,12 +165,15 @@ def main() -> None:
         # a fresh batch object each pass
         Timed("TRL functions, graduated (all terms)", trl_batch, lambda: [[] for _ in pairs], n),
     ]
-    rates = interleaved_rates(paths, args.repeats, args.min_seconds)
+    base, timed = paired_rates(paths[1:], paths[0], args.repeats, args.min_seconds)
     print(f"\n{'scoring':<44}{'median':>8}{'min-max':>13}{'vs target':>11}{'vs baseline':>13}")
-    for path, rate in zip(paths, rates, strict=True):
+    print(f"{paths[0].label:<44}{base.median:>8,.0f}{base.spread():>13}"
+          f"{base.median / TARGET:>10.2f}x{1:>12.2f}x")
+    for path, paired in zip(paths[1:], timed, strict=True):
+        rate = paired.rates
         print(
             f"{path.label:<44}{rate.median:>8,.0f}{rate.spread():>13}"
-            f"{rate.median / TARGET:>10.2f}x{rate.median / rates[0].median:>12.2f}x"
+            f"{rate.median / TARGET:>10.2f}x{paired.ratios.median:>12.2f}x"
         )
 
 

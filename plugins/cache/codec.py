@@ -19,19 +19,11 @@ from typing import Any
 
 from orchestrl.api import JSON
 from orchestrl.errors import DataError
+from orchestrl.plugins.parsing import fast_json
 
 MAGIC = b"OZ1"
 MAX_RECORD_BYTES = 512 * 1024 * 1024
 LEVEL = 6
-
-try:  # an optional accelerator of decoding, see parse_json
-    import msgspec
-
-    _fast: Any = msgspec.json.Decoder()
-    _fast_error: Any = msgspec.MsgspecError
-except ImportError:  # pragma: no cover - depends on the installation
-    _fast = _fast_error = None
-
 
 class CorruptEntryError(DataError):
     """A stored value is not a well-formed cache record."""
@@ -67,15 +59,10 @@ def _record_text(record: dict[str, Any]) -> bytes:
 
 def parse_json(data: bytes) -> Any:
     """``json.loads(data)``, through msgspec when it is installed (about twice as fast on cache
-    records). msgspec builds the same values as :mod:`json` (integers of any size included);
-    whatever it refuses (``NaN``, lone surrogates, ``1e400``, deep nesting) is parsed by
-    :mod:`json`, so the result never depends on msgspec being there."""
-    if _fast is not None:
-        try:
-            return _fast.decode(data)
-        except (_fast_error, RecursionError):
-            pass
-    return json.loads(data.decode("utf-8"))
+    records; :func:`~orchestrl.plugins.parsing.fast_json.decode`): whatever msgspec refuses is
+    parsed by :mod:`json`, so the result never depends on msgspec being there."""
+    value = fast_json.decode(data)
+    return json.loads(data.decode("utf-8")) if value is fast_json.REFUSED else value
 
 
 def decode_record(key: str, raw: bytes) -> dict[str, Any]:

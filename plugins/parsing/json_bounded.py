@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from orchestrl.plugins.parsing import fast_json
+
 
 @dataclass(frozen=True)
 class JsonLimits:
@@ -77,9 +79,9 @@ def _value(text: str, limits: JsonLimits) -> Any:
 
     * a run longer than :func:`_safe_digits` may be an integer out of bounds: :mod:`json`
       with the number hooks decides (:func:`_hooked_value`);
-    * else msgspec, when installed, decodes the text: what it accepts it decodes to the value
-      :mod:`json` gives (see :func:`~orchestrl.plugins.cache.codec.parse_json`), about twice
-      as fast, and that value's floats are finite (msgspec refuses the others);
+    * else msgspec, when installed, decodes the text (:func:`~.fast_json.decode`): what it
+      accepts it decodes to the value :mod:`json` gives, and that value's floats are finite
+      (msgspec refuses the others);
     * what it refuses (a syntax error, ``NaN``, a float out of range, a lone surrogate escape,
       deep nesting), or everything without msgspec, is decoded by :mod:`json` with the hooks
       but the integer one (:data:`_SHORT_INTEGERS`), which could not fail, so the outcome and
@@ -92,12 +94,8 @@ def _value(text: str, limits: JsonLimits) -> Any:
     digits = data.translate(_DIGITS)
     if b"0" * (_safe_digits(limits) + 1) in digits:
         return _hooked_value(text, limits)
-    if _MSGSPEC is not None:
-        try:
-            return _MSGSPEC.decode(data)
-        except _MSGSPEC_ERRORS:
-            pass
-    return _json_value(text, _SHORT_INTEGERS)
+    value = fast_json.decode(data)
+    return _json_value(text, _SHORT_INTEGERS) if value is fast_json.REFUSED else value
 
 
 _DIGITS = bytes.maketrans(b"0123456789", b"0" * 10)
@@ -149,15 +147,6 @@ def _safe_digits(limits: JsonLimits) -> int:
     while digits > 0 and (10**digits - 1).bit_length() > bits:
         digits -= 1
     return digits
-
-
-try:  # an optional accelerator, see _value
-    import msgspec
-
-    _MSGSPEC: Any = msgspec.json.Decoder()
-    _MSGSPEC_ERRORS: Any = (msgspec.MsgspecError, RecursionError)
-except ImportError:  # pragma: no cover - depends on the installation
-    _MSGSPEC = None
 
 
 def _brackets(text: str) -> int:

@@ -9,8 +9,8 @@ import zlib
 
 import pytest
 
-from orchestrl.plugins.cache import codec
 from orchestrl.plugins.cache.codec import MAGIC, CorruptEntryError, decode_record, parse_json
+from orchestrl.plugins.parsing import fast_json
 
 
 def test_every_real_record_parses_as_json_does(real_entries, schemas):
@@ -50,8 +50,8 @@ def test_what_the_fast_parser_refuses_is_parsed_by_json(text):
 
 
 def test_damaged_text_is_still_a_corrupt_entry(monkeypatch):
-    for fast in (codec._fast, None):
-        monkeypatch.setattr(codec, "_fast", fast)
+    for fast in (fast_json._DECODER, None):
+        monkeypatch.setattr(fast_json, "_DECODER", fast)
         for data in (b"\xff\xfe not utf-8", b'{"function": "f", "arguments": {}'):
             with pytest.raises(CorruptEntryError, match="corrupt"):
                 decode_record("k", MAGIC + zlib.compress(data))

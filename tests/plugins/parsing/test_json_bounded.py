@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from orchestrl.plugins.parsing import json_bounded
+from orchestrl.plugins.parsing import fast_json, json_bounded
 from orchestrl.plugins.parsing.exact_key import exact_bytes
 from orchestrl.plugins.parsing.json_bounded import JsonLimits, check_value, loads_bounded
 
@@ -91,7 +91,7 @@ def test_loads_bounded_is_the_checked_path_on_every_case(
     limits: JsonLimits, fast: bool, monkeypatch
 ) -> None:
     if not fast:
-        monkeypatch.setattr(json_bounded, "_MSGSPEC", None)
+        monkeypatch.setattr(fast_json, "_DECODER", None)
     for text in CASES:
         assert _outcome(loads_bounded, text, limits) == _outcome(_checked, text, limits), text
 
